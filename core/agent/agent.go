@@ -1,0 +1,66 @@
+// Package agent is the seam between the pipeline and whatever answers free
+// text. The pipeline calls a Responder with the message and the session's
+// recent transcript and stores what it returns. Until model providers are
+// wired in, the Echo responder answers.
+package agent
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/session"
+)
+
+// Request is what a responder gets for one message.
+type Request struct {
+	// Message is the person's message.
+	Message core.Inbound
+	// Session is the conversation it belongs to.
+	Session *session.Session
+	// History is the session's recent transcript, oldest first, without
+	// Message.
+	History []session.Turn
+}
+
+// Reply is a responder's answer.
+type Reply struct {
+	// Text is the answer; the pipeline splits it for the messenger.
+	Text string
+}
+
+// Responder answers free-text messages. The pipeline calls Respond once per
+// message, from the session's worker, never twice at once for one session;
+// it may block for as long as ctx allows (model calls, tools). An error is
+// logged and answered with an apology; the message is not retried.
+type Responder interface {
+	// Name identifies the responder in status replies and logs.
+	Name() string
+	// Respond answers one message.
+	Respond(ctx context.Context, req Request) (Reply, error)
+}
+
+// Echo answers every message with its own text. It stands in for the
+// agent until a model provider is configured.
+type Echo struct{}
+
+// Name returns "echo".
+func (Echo) Name() string { return "echo" }
+
+// Respond returns the message text, and says how many images came with it.
+func (Echo) Respond(_ context.Context, req Request) (Reply, error) {
+	text := req.Message.Text
+	if n := len(req.Message.Images); n > 0 {
+		text = fmtImages(n) + text
+	}
+
+	return Reply{Text: text}, nil
+}
+
+func fmtImages(n int) string {
+	if n == 1 {
+		return "[1 image] "
+	}
+
+	return "[" + strconv.Itoa(n) + " images] "
+}

@@ -1,0 +1,156 @@
+// Package config holds the gateway's configuration: the YAML file, the
+// BOT_<SECTION>_<KEY> environment overrides, the defaults that let the
+// gateway start with no file at all, and the validation that names the key at
+// fault.
+package config
+
+import (
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of one gateway process. Every field has
+// a yaml tag of the form section.key; the environment variable that
+// overrides it is BOT_<SECTION>_<KEY> in upper case.
+type Config struct {
+	Agent    Agent    `yaml:"agent"`
+	Access   Access   `yaml:"access"`
+	Database Database `yaml:"database"`
+	Data     Data     `yaml:"data"`
+	HTTP     HTTP     `yaml:"http"`
+	Log      Log      `yaml:"log"`
+	Outbox   Outbox   `yaml:"outbox"`
+	Webhook  Webhook  `yaml:"webhook"`
+}
+
+// Agent configures the agent that answers messages.
+type Agent struct {
+	// ID names the agent; every stored row carries it. Default "default".
+	ID string `yaml:"id"`
+	// Name is how the agent introduces itself in replies. Default "Switchboard".
+	Name string `yaml:"name"`
+	// MaxParallel bounds how many sessions are handled at once. Default 16.
+	MaxParallel int `yaml:"max_parallel"`
+	// Responder chooses what answers free text; only "echo" exists so far.
+	Responder string `yaml:"responder"`
+}
+
+// Access configures who may talk to the agent.
+type Access struct {
+	// Owners are always allowed, as "channel:user_id" entries.
+	Owners []string `yaml:"owners"`
+	// GroupReply is "mention" (answer in groups only when mentioned or
+	// replied to) or "all".
+	GroupReply string `yaml:"group_reply"`
+}
+
+// Database selects and tunes the storage.
+type Database struct {
+	// URL is empty for SQLite at data.dir/bot.db, "sqlite:PATH" for another
+	// SQLite file, or "postgres://..." for PostgreSQL.
+	URL string `yaml:"url"`
+	// MaxOpenConns bounds the PostgreSQL pool; SQLite always uses one writer.
+	MaxOpenConns int `yaml:"max_open_conns"`
+	// SQLiteSynchronous is "normal" (survives a killed process) or "full"
+	// (also survives power loss, about 20 times slower per commit).
+	SQLiteSynchronous string `yaml:"sqlite_synchronous"`
+}
+
+// Data names the directory for local state.
+type Data struct {
+	// Dir holds the SQLite file and the lock that keeps a second copy out.
+	Dir string `yaml:"dir"`
+}
+
+// HTTP configures the listener for health, metrics, the API and webhooks.
+type HTTP struct {
+	// Addr is host:port. Default 127.0.0.1:8080.
+	Addr string `yaml:"addr"`
+	// ShutdownTimeout bounds how long a stop waits for requests in flight.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is auto (text on a terminal, JSON otherwise), text or json.
+	Format string `yaml:"format"`
+}
+
+// Outbox configures delivery of answers.
+type Outbox struct {
+	// MaxAttempts bounds how often one outgoing message is tried.
+	MaxAttempts int `yaml:"max_attempts"`
+	// MaxBackoff caps the wait between two attempts.
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+}
+
+// Webhook configures the generic HTTP channel: messages come in as POSTs to
+// /webhook/messages and answers go out as POSTs to DeliverURL.
+type Webhook struct {
+	// DeliverURL receives answers; the channel is off while it is empty.
+	DeliverURL string `yaml:"deliver_url"`
+	// Secret is the bearer token both directions must carry.
+	Secret string `yaml:"secret"`
+}
+
+// Owner is one parsed access.owners entry.
+type Owner struct {
+	// Channel is the messenger: web, telegram, discord, slack, whatsapp or
+	// webhook.
+	Channel string
+	// UserID is the user's id on that channel, kept as written; it may
+	// contain colons.
+	UserID string
+}
+
+// ParsedOwners splits every access.owners entry at its first colon. It
+// assumes a validated configuration and skips entries without a colon.
+func (a Access) ParsedOwners() []Owner {
+	owners := make([]Owner, 0, len(a.Owners))
+	for _, entry := range a.Owners {
+		channel, userID, ok := strings.Cut(entry, ":")
+		if ok {
+			owners = append(owners, Owner{Channel: channel, UserID: userID})
+		}
+	}
+
+	return owners
+}
+
+// IsPostgres reports whether the URL selects PostgreSQL rather than SQLite.
+func (d Database) IsPostgres() bool {
+	return strings.HasPrefix(d.URL, "postgres://") || strings.HasPrefix(d.URL, "postgresql://")
+}
+
+// SQLitePath returns the SQLite file to open: the path after "sqlite:", or
+// bot.db in data.dir when database.url is empty. It returns "" when the
+// database is PostgreSQL.
+func (c Config) SQLitePath() string {
+	switch {
+	case c.Database.URL == "":
+		return filepath.Join(c.Data.Dir, "bot.db")
+	case strings.HasPrefix(c.Database.URL, "sqlite:"):
+		return strings.TrimPrefix(c.Database.URL, "sqlite:")
+	}
+
+	return ""
+}
+
+// SlogLevel returns the log.level as a slog.Level; anything unknown counts as
+// info.
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+
+	return slog.LevelInfo
+}

@@ -1,0 +1,43 @@
+package config
+
+import "time"
+
+// Default returns the configuration the gateway runs with when there is no
+// file and no BOT_ variable: one echo agent on 127.0.0.1:8080 with SQLite in
+// ./data. Every call returns a fresh value, so callers may change it freely.
+func Default() Config {
+	return Config{
+		Agent: Agent{
+			ID:          "default",
+			Name:        "Switchboard",
+			MaxParallel: 16,
+			Responder:   "echo",
+		},
+		Access: Access{
+			Owners:     []string{},
+			GroupReply: "mention",
+		},
+		Database: Database{
+			URL:               "",
+			MaxOpenConns:      10,
+			SQLiteSynchronous: "normal",
+		},
+		Data: Data{Dir: "data"},
+		HTTP: HTTP{
+			Addr:            "127.0.0.1:8080",
+			ShutdownTimeout: 10 * time.Second,
+		},
+		Log: Log{
+			Level:  "info",
+			Format: "auto",
+		},
+		Outbox: Outbox{
+			MaxAttempts: 8,
+			MaxBackoff:  5 * time.Minute,
+		},
+		Webhook: Webhook{
+			DeliverURL: "",
+			Secret:     "",
+		},
+	}
+}

@@ -1,0 +1,264 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// FieldError is a configuration value that breaks a rule. Key is the dotted
+// key ("http.addr") and Rule says what is wrong, with the value unless the
+// value is a secret.
+type FieldError struct {
+	Key  string
+	Rule string
+}
+
+// Error returns "config: <key>: <rule>".
+func (e *FieldError) Error() string {
+	return "config: " + e.Key + ": " + e.Rule
+}
+
+// ownerChannels are the channels an access.owners entry may name.
+var ownerChannels = []string{"web", "telegram", "discord", "slack", "whatsapp", "webhook"}
+
+// agentIDPattern is what agent.id must match.
+var agentIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// Validate checks every key and returns the first problem as a *FieldError,
+// or nil when the configuration is usable. Keys are checked in the order
+// they appear in Config.
+func (c Config) Validate() error {
+	checks := []func() error{
+		c.Agent.validate,
+		c.Access.validate,
+		c.Database.validate,
+		c.Data.validate,
+		c.HTTP.validate,
+		c.Log.validate,
+		c.Outbox.validate,
+		c.Webhook.validate,
+	}
+
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// validate checks the agent section.
+func (a Agent) validate() error {
+	if !agentIDPattern.MatchString(a.ID) {
+		return ruleError("agent.id", "must match %s, got %q", agentIDPattern, a.ID)
+	}
+
+	if strings.TrimSpace(a.Name) == "" {
+		return ruleError("agent.name", "must not be empty")
+	}
+	if n := utf8.RuneCountInString(a.Name); n > 64 {
+		return ruleError("agent.name", "must be at most 64 characters, got %d: %q", n, a.Name)
+	}
+
+	if err := inRange("agent.max_parallel", a.MaxParallel, 1, 1024); err != nil {
+		return err
+	}
+
+	return oneOf("agent.responder", a.Responder, "echo")
+}
+
+// validate checks the access section; user ids may contain further colons.
+func (a Access) validate() error {
+	for i, entry := range a.Owners {
+		channel, userID, ok := strings.Cut(entry, ":")
+		if !ok {
+			return ruleError("access.owners",
+				"entry %d must be channel:user_id, got %q", i, entry)
+		}
+
+		if !slices.Contains(ownerChannels, channel) {
+			return ruleError("access.owners", "entry %d: channel must be one of %s, got %q",
+				i, strings.Join(ownerChannels, ", "), entry)
+		}
+
+		if userID == "" {
+			return ruleError("access.owners", "entry %d: user id is empty in %q", i, entry)
+		}
+	}
+
+	return oneOf("access.group_reply", a.GroupReply, "mention", "all")
+}
+
+// validate checks the database section.
+func (d Database) validate() error {
+	if err := validateDatabaseURL(d.URL); err != nil {
+		return err
+	}
+
+	if err := inRange("database.max_open_conns", d.MaxOpenConns, 1, 1000); err != nil {
+		return err
+	}
+
+	return oneOf("database.sqlite_synchronous", d.SQLiteSynchronous, "normal", "full")
+}
+
+// validateDatabaseURL checks database.url. A PostgreSQL URL may carry a
+// password, so it is only ever shown redacted.
+func validateDatabaseURL(raw string) error {
+	const key = "database.url"
+
+	switch {
+	case raw == "":
+		return nil
+
+	case strings.HasPrefix(raw, "sqlite:"):
+		if strings.TrimPrefix(raw, "sqlite:") == "" {
+			return ruleError(key, "sqlite: must be followed by a file path")
+		}
+		return nil
+
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return ruleError(key, "is not a valid URL: %v", urlErrorCause(err))
+		}
+		return nil
+	}
+
+	return ruleError(key, `must be empty, "sqlite:PATH" or "postgres://...", got %q`,
+		redactURL(raw))
+}
+
+// validate checks the data section.
+func (d Data) validate() error {
+	if d.Dir == "" {
+		return ruleError("data.dir", "must not be empty")
+	}
+
+	return nil
+}
+
+// validate checks the http section.
+func (h HTTP) validate() error {
+	_, port, err := net.SplitHostPort(h.Addr)
+	if err != nil {
+		return ruleError("http.addr", "must be host:port, got %q", h.Addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return ruleError("http.addr", "port must be a number from 0 to 65535, got %q", h.Addr)
+	}
+
+	if h.ShutdownTimeout <= 0 {
+		return ruleError("http.shutdown_timeout", "must be positive, got %s", h.ShutdownTimeout)
+	}
+
+	return nil
+}
+
+// validate checks the log section.
+func (l Log) validate() error {
+	if err := oneOf("log.level", l.Level, "debug", "info", "warn", "error"); err != nil {
+		return err
+	}
+
+	return oneOf("log.format", l.Format, "auto", "text", "json")
+}
+
+// validate checks the outbox section.
+func (o Outbox) validate() error {
+	if err := inRange("outbox.max_attempts", o.MaxAttempts, 1, 100); err != nil {
+		return err
+	}
+
+	if o.MaxBackoff < time.Second {
+		return ruleError("outbox.max_backoff", "must be at least 1s, got %s", o.MaxBackoff)
+	}
+
+	return nil
+}
+
+// validate checks the webhook channel. The secret is never shown.
+func (w Webhook) validate() error {
+	if w.DeliverURL == "" {
+		return nil
+	}
+
+	u, err := url.Parse(w.DeliverURL)
+	if err != nil {
+		return ruleError("webhook.deliver_url", "is not a valid URL: %v", urlErrorCause(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ruleError("webhook.deliver_url",
+			"must be an absolute http or https URL, got %q", u.Redacted())
+	}
+
+	if utf8.RuneCountInString(w.Secret) < 16 {
+		return ruleError("webhook.secret",
+			"must be at least 16 characters when webhook.deliver_url is set")
+	}
+
+	return nil
+}
+
+// ruleError builds a *FieldError for key.
+func ruleError(key, format string, args ...any) error {
+	return &FieldError{Key: key, Rule: fmt.Sprintf(format, args...)}
+}
+
+// inRange checks that v lies in [lo, hi].
+func inRange(key string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return ruleError(key, "must be from %d to %d, got %d", lo, hi, v)
+	}
+
+	return nil
+}
+
+// oneOf checks that v is one of allowed.
+func oneOf(key, v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+
+	switch len(allowed) {
+	case 1:
+		return ruleError(key, "must be %s, got %q", allowed[0], v)
+	case 2:
+		return ruleError(key, "must be %s or %s, got %q", allowed[0], allowed[1], v)
+	}
+
+	return ruleError(key, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+}
+
+// urlErrorCause drops the URL that *url.Error repeats, since it may hold a
+// password.
+func urlErrorCause(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+
+	return err
+}
+
+// redactURL hides the password of raw when it parses as a URL, and the whole
+// value when it does not but could still hold one.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			return "(unparseable URL, not shown)"
+		}
+		return raw
+	}
+
+	return u.Redacted()
+}

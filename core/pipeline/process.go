@@ -1,0 +1,325 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/access"
+	"github.com/switchboardhq/switchboard/core/agent"
+	"github.com/switchboardhq/switchboard/core/command"
+	"github.com/switchboardhq/switchboard/core/outbox"
+	"github.com/switchboardhq/switchboard/core/session"
+)
+
+// errNotMine aborts a transaction for a message that another replica
+// adopted meanwhile; it is not an error worth logging.
+var errNotMine = errors.New("message was adopted by another replica")
+
+// historyTurns is how much of the transcript the responder sees.
+const historyTurns = 50
+
+// work handles the next pending messages of conv, oldest first, and
+// returns how many it handled.
+func (p *Pipeline) work(ctx context.Context, conv core.Conversation) (int, error) {
+	var rows []*inboundRow
+
+	err := p.db.NewSelect().Model(&rows).
+		Where("agent_id = ?", p.agentID).
+		Where("channel = ?", conv.Channel).
+		Where("chat_id = ?", conv.ChatID).
+		Where("thread_id = ?", conv.ThreadID).
+		Where("status = ?", statusReceived).
+		Where("owner = ?", p.replica.ID).
+		OrderExpr("id").Limit(8).
+		Scan(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read pending messages of %s: %w", conv, err)
+	}
+
+	for i, row := range rows {
+		if !p.sched.acquire(ctx) {
+			return i, ctx.Err()
+		}
+
+		err := p.process(ctx, row)
+		p.sched.release()
+
+		if err != nil && !errors.Is(err, errNotMine) {
+			return i, fmt.Errorf("handle inbound %d: %w", row.ID, err)
+		}
+	}
+
+	return len(rows), nil
+}
+
+// process takes one stored message through access control, commands or
+// the responder, and records the outcome and the answer in one
+// transaction.
+func (p *Pipeline) process(ctx context.Context, row *inboundRow) error {
+	msg, err := row.message()
+	if err != nil {
+		return p.finish(ctx, row, outcomeFailed, nil, "")
+	}
+
+	now := p.clock.Now()
+
+	var needAgent bool
+
+	err = p.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		verdict, err := p.policy.Check(ctx, tx, msg, now)
+		if err != nil {
+			return err
+		}
+
+		switch verdict.Outcome {
+		case access.Ignore:
+			p.log.Debug("message ignored", "inbound_id", row.ID, "reason", verdict.Reason)
+			return p.markHandled(ctx, tx, row, outcomeIgnored, now)
+		case access.Pair:
+			p.log.Info("pairing requested", "channel", string(msg.Channel),
+				"user_id", msg.UserID)
+
+			return p.answer(ctx, tx, row, msg, outcomePairing, verdict.Reply, now)
+		}
+
+		name, args, isCommand := command.Parse(msg.Text)
+		if !isCommand {
+			needAgent = true
+			return nil
+		}
+
+		reply, err := p.runCommand(ctx, tx, row, msg, name, args, now)
+		if err != nil {
+			return err
+		}
+
+		return p.answer(ctx, tx, row, msg, outcomeCommand, reply, now)
+	})
+	if err != nil {
+		if errors.Is(err, errNotMine) {
+			return err
+		}
+
+		p.log.Error("handle message", "inbound_id", row.ID, "err", err)
+
+		return p.finish(ctx, row, outcomeFailed, &msg, apology)
+	}
+
+	if needAgent {
+		return p.respond(ctx, row, msg)
+	}
+
+	p.deliverer.Poke()
+
+	return nil
+}
+
+// apology answers a message whose handling failed.
+const apology = "Sorry, something went wrong while I handled that. Please try again."
+
+// runCommand runs a slash command; an unknown one gets the list of known
+// ones.
+func (p *Pipeline) runCommand(ctx context.Context, tx bun.Tx, row *inboundRow,
+	msg core.Inbound, name, args string, now time.Time,
+) (string, error) {
+	cmd, ok := p.commands.Lookup(name)
+	if !ok {
+		return fmt.Sprintf("I don't know /%s. I know: %s.", name, p.commandList()), nil
+	}
+
+	reply, err := cmd.Handle(ctx, command.Call{
+		Tx:        tx,
+		Message:   msg,
+		InboundID: row.ID,
+		Name:      name,
+		Args:      args,
+		Now:       now,
+	})
+	if err != nil {
+		return "", fmt.Errorf("run /%s: %w", name, err)
+	}
+
+	return reply, nil
+}
+
+// respond asks the responder for an answer outside any transaction, then
+// records both turns and the answer together.
+func (p *Pipeline) respond(ctx context.Context, row *inboundRow, msg core.Inbound) error {
+	conv := msg.Conversation()
+	now := p.clock.Now()
+
+	sess, err := session.Current(ctx, p.db, p.agentID, conv, now)
+	if err != nil {
+		return err
+	}
+
+	history, err := session.Transcript(ctx, p.db, sess.ID, historyTurns)
+	if err != nil {
+		return err
+	}
+
+	stopTyping := p.showTyping(ctx, conv)
+	reply, err := p.responder.Respond(ctx, agent.Request{
+		Message: msg, Session: sess, History: history,
+	})
+	stopTyping()
+
+	if ctx.Err() != nil {
+		return ctx.Err() // stopping: the message stays pending for the next start
+	}
+
+	if err != nil {
+		p.log.Error("responder failed", "inbound_id", row.ID, "responder", p.responder.Name(),
+			"err", err)
+
+		return p.finish(ctx, row, outcomeFailed, &msg, apology)
+	}
+
+	done := p.clock.Now()
+
+	err = p.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := p.markHandled(ctx, tx, row, outcomeAnswered, done); err != nil {
+			return err
+		}
+
+		err := session.Record(ctx, tx, sess,
+			&session.Turn{InboundID: row.ID, Role: session.RoleUser, Text: msg.Text,
+				CreatedAt: row.ReceivedAt},
+			&session.Turn{InboundID: row.ID, Role: session.RoleAssistant, Text: reply.Text,
+				CreatedAt: done},
+		)
+		if err != nil {
+			return err
+		}
+
+		return p.enqueue(ctx, tx, row, msg, reply.Text, done)
+	})
+	if err != nil {
+		return fmt.Errorf("record answer: %w", err)
+	}
+
+	p.deliverer.Poke()
+
+	return nil
+}
+
+// showTyping shows the typing indicator if the responder takes longer than
+// the typing delay, and repeats it until the returned stop is called.
+func (p *Pipeline) showTyping(ctx context.Context, conv core.Conversation) (stop func()) {
+	typer, ok := p.adapters[conv.Channel].(core.Typer)
+	if !ok {
+		return func() {}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+
+	go func() {
+		defer close(done)
+
+		wait := p.opts.TypingDelay
+		for {
+			sleep(ctx, wait)
+			if ctx.Err() != nil {
+				return
+			}
+
+			if err := typer.ShowTyping(ctx, conv); err != nil && ctx.Err() == nil {
+				p.log.Debug("show typing", "conversation", conv.String(), "err", err)
+			}
+
+			wait = 4 * time.Second
+		}
+	}()
+
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// answer marks the message handled and puts the reply in the outbox.
+func (p *Pipeline) answer(ctx context.Context, tx bun.IDB, row *inboundRow, msg core.Inbound,
+	outcome, reply string, now time.Time,
+) error {
+	if err := p.markHandled(ctx, tx, row, outcome, now); err != nil {
+		return err
+	}
+
+	return p.enqueue(ctx, tx, row, msg, reply, now)
+}
+
+func (p *Pipeline) enqueue(ctx context.Context, tx bun.IDB, row *inboundRow, msg core.Inbound,
+	reply string, now time.Time,
+) error {
+	if reply == "" {
+		return nil
+	}
+
+	_, err := outbox.Enqueue(ctx, tx, p.agentID, outbox.Answer{
+		To:        msg.Conversation(),
+		Text:      reply,
+		ReplyTo:   msg.MessageID,
+		InboundID: row.ID,
+		OriginAt:  row.ReceivedAt,
+	}, outbox.LimitOf(p.adapters[msg.Channel]), now)
+	if err != nil {
+		return err
+	}
+
+	p.metrics.Answered.WithLabelValues(string(msg.Channel)).Inc()
+
+	return nil
+}
+
+// markHandled closes a pending message, provided this replica still owns
+// it.
+func (p *Pipeline) markHandled(ctx context.Context, tx bun.IDB, row *inboundRow,
+	outcome string, now time.Time,
+) error {
+	res, err := tx.NewUpdate().Model(row).
+		Set("status = ?", statusHandled).
+		Set("outcome = ?", outcome).
+		Set("handled_at = ?", now).
+		WherePK().
+		Where("status = ?", statusReceived).
+		Where("owner = ?", p.replica.ID).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark inbound %d handled: %w", row.ID, err)
+	}
+
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errNotMine
+	}
+
+	return nil
+}
+
+// finish closes a message whose handling failed, with an apology when msg
+// is known.
+func (p *Pipeline) finish(ctx context.Context, row *inboundRow, outcome string,
+	msg *core.Inbound, reply string,
+) error {
+	now := p.clock.Now()
+
+	err := p.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if msg == nil {
+			return p.markHandled(ctx, tx, row, outcome, now)
+		}
+
+		return p.answer(ctx, tx, row, *msg, outcome, reply, now)
+	})
+	if err != nil {
+		return fmt.Errorf("record failed message: %w", err)
+	}
+
+	p.deliverer.Poke()
+
+	return nil
+}
