@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/access"
 	"github.com/switchboardhq/switchboard/core/agent"
@@ -149,6 +151,13 @@ func (p *Pipeline) Register(a core.Adapter) error {
 	}
 
 	p.adapters[ch] = a
+
+	// Export every counter at zero from the start, so that rates work
+	// from the first scrape.
+	for _, c := range []*prometheus.CounterVec{p.metrics.Received, p.metrics.Deduplicated,
+		p.metrics.Answered, p.metrics.Sent, p.metrics.Failed} {
+		c.WithLabelValues(string(ch))
+	}
 
 	return nil
 }

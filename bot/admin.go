@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/access"
+	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/outbox"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/token"
+)
+
+// loadAdmin reads the configuration for a one-shot command.
+func loadAdmin(path string, stderr io.Writer) (config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(path, os.Environ())
+	if err != nil {
+		return cfg, nil, err
+	}
+
+	return cfg, newLogger(cfg.Log, stderr), nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	path, rest, err := flags("migrate", args, nil)
+	if err != nil {
+		return err
+	}
+
+	if len(rest) != 1 {
+		return usageError{"migrate: want one of up, down, status"}
+	}
+
+	cfg, log, err := loadAdmin(path, stderr)
+	if err != nil {
+		return err
+	}
+
+	unlock := func() {}
+
+	if p := cfg.SQLitePath(); p != "" && rest[0] != "status" {
+		lock, err := store.LockDatabaseFile(p)
+		if err != nil {
+			return fmt.Errorf("%w (stop the gateway before migrating)", err)
+		}
+
+		unlock = func() { _ = lock.Unlock() }
+	}
+	defer unlock()
+
+	db, err := store.Open(ctx, store.Options{URL: databaseURL(cfg)})
+	if err != nil {
+		return fmt.Errorf("database.url: %w", err)
+	}
+	defer db.Close()
+
+	m, err := store.NewMigrator(db)
+	if err != nil {
+		return err
+	}
+
+	switch rest[0] {
+	case "up":
+		names, err := m.Up(ctx)
+		report(stdout, "applied", names)
+		log.Debug("migrate up done", "count", len(names))
+
+		return err
+	case "down":
+		names, err := m.Down(ctx)
+		report(stdout, "rolled back", names)
+
+		return err
+	case "status":
+		st, err := m.Status(ctx)
+		for _, s := range st {
+			state := "pending"
+			if s.Applied {
+				state = "applied"
+			}
+
+			fmt.Fprintf(stdout, "%-8s %s\n", state, s.Name)
+		}
+
+		return err
+	default:
+		return usageError{fmt.Sprintf("migrate: unknown action %q", rest[0])}
+	}
+}
+
+func report(w io.Writer, verb string, names []string) {
+	if len(names) == 0 {
+		fmt.Fprintf(w, "nothing %s\n", verb)
+	}
+
+	for _, n := range names {
+		fmt.Fprintf(w, "%s %s\n", verb, n)
+	}
+}
+
+func cmdPair(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	path, rest, err := flags("pair", args, nil)
+	if err != nil {
+		return err
+	}
+
+	switch {
+	case len(rest) == 1 && rest[0] == "list":
+	case len(rest) == 2 && rest[0] == "approve":
+	default:
+		return usageError{"pair: want 'list' or 'approve CODE'"}
+	}
+
+	cfg, log, err := loadAdmin(path, stderr)
+	if err != nil {
+		return err
+	}
+
+	db, unlock, err := openStore(ctx, cfg, log, lockShared)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	defer db.Close()
+
+	now := time.Now().UTC()
+
+	if rest[0] == "list" {
+		reqs, err := access.Pending(ctx, db, cfg.Agent.ID, now)
+		if err != nil {
+			return err
+		}
+
+		for _, r := range reqs {
+			fmt.Fprintf(stdout, "%s  %s:%s  %s  expires in %s\n", r.Code, r.Channel, r.UserID,
+				r.UserName, r.ExpiresAt.Sub(now).Round(time.Minute))
+		}
+
+		if len(reqs) == 0 {
+			fmt.Fprintln(stdout, "no pairing requests are waiting")
+		}
+
+		return nil
+	}
+
+	return approve(ctx, db, cfg, rest[1], now, stdout)
+}
+
+// approve allows the person behind code and tells them, through the
+// outbox, so that the running gateway delivers it.
+func approve(ctx context.Context, db *store.DB, cfg config.Config, code string, now time.Time,
+	stdout io.Writer,
+) error {
+	var req *access.PairingRequest
+
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+
+		req, err = access.Approve(ctx, tx, cfg.Agent.ID, code, now)
+		if err != nil {
+			return err
+		}
+
+		_, err = outbox.Enqueue(ctx, tx, cfg.Agent.ID, outbox.Answer{
+			To:   core.Conversation{Channel: req.Channel, ChatID: req.ChatID},
+			Text: "You're approved. Go ahead, I'm listening.",
+		}, outbox.Limit{Max: core.DefaultTextLimit}, now)
+
+		return err
+	})
+
+	switch {
+	case errors.Is(err, access.ErrUnknownCode), errors.Is(err, access.ErrExpiredCode):
+		return fmt.Errorf("pair approve %s: %w", code, err)
+	case err != nil:
+		return err
+	}
+
+	fmt.Fprintf(stdout, "approved %s:%s %s\n", req.Channel, req.UserID, req.UserName)
+
+	return nil
+}
+
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"token: want 'create --name NAME'"}
+	}
+
+	var name string
+
+	path, rest, err := flags("token create", args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "a name for the token")
+	})
+	if err != nil {
+		return err
+	}
+
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("token create: unexpected argument %q", rest[0])}
+	}
+
+	if name == "" {
+		return usageError{"token create: --name is required"}
+	}
+
+	cfg, log, err := loadAdmin(path, stderr)
+	if err != nil {
+		return err
+	}
+
+	db, unlock, err := openStore(ctx, cfg, log, lockShared)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	defer db.Close()
+
+	secret, err := token.Create(ctx, db, cfg.Agent.ID, name, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("token create: %w", err)
+	}
+
+	fmt.Fprintln(stdout, secret)
+
+	return nil
+}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/switchboardhq/switchboard/core/config"
+)
+
+// newLogger logs as text on a terminal and as JSON otherwise (a service
+// manager, a container, a file), at the configured level.
+func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
+
+	text := cfg.Format == "text"
+	if cfg.Format == "auto" {
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			text = true
+		}
+	}
+
+	if text {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/switchboardhq/switchboard/adapters/webhook"
+	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/access"
+	"github.com/switchboardhq/switchboard/core/agent"
+	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/metrics"
+	"github.com/switchboardhq/switchboard/core/outbox"
+	"github.com/switchboardhq/switchboard/core/pipeline"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/httpapi"
+)
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	path, rest, err := flags("serve", args, nil)
+	if err != nil {
+		return err
+	}
+
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("serve: unexpected argument %q", rest[0])}
+	}
+
+	cfg, err := config.Load(path, os.Environ())
+	if err != nil {
+		return err
+	}
+
+	log := newLogger(cfg.Log, stderr)
+
+	return serve(ctx, cfg, log)
+}
+
+// serve runs the gateway until ctx ends.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	db, unlock, err := openStore(ctx, cfg, log, lockRequired)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	defer db.Close()
+
+	presence, err := db.Announce(ctx, store.NewReplicaID())
+	if err != nil {
+		return err
+	}
+	defer presence.Close()
+
+	m := metrics.New()
+
+	p, err := newPipeline(db, presence, cfg, log, m)
+	if err != nil {
+		return err
+	}
+
+	adapters, err := registerAdapters(p, cfg)
+	if err != nil {
+		return err
+	}
+
+	migrator, err := store.NewMigrator(db)
+	if err != nil {
+		return err
+	}
+
+	handler := httpapi.New(httpapi.Deps{
+		Ready:    readiness{db: db, migrator: migrator},
+		Registry: m.Registry,
+		Mounts:   mounts(adapters),
+		Logger:   log,
+	})
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
+	}
+
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srvErr := make(chan error, 1)
+
+	go func() { srvErr <- srv.Serve(ln) }()
+
+	pipeCtx, stopPipeline := context.WithCancel(context.WithoutCancel(ctx))
+	pipeDone := make(chan error, 1)
+
+	go func() { pipeDone <- p.Run(pipeCtx) }()
+
+	log.Info("gateway started", "http_addr", ln.Addr().String(), "database", string(db.Kind),
+		"replica", presence.ID, "agent_id", cfg.Agent.ID)
+
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+	case err := <-srvErr:
+		log.Error("http server failed", "err", err)
+	case err := <-pipeDone:
+		stopPipeline()
+		return fmt.Errorf("pipeline stopped: %w", err)
+	}
+
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+
+	stopPipeline()
+
+	if err := <-pipeDone; err != nil {
+		log.Error("pipeline", "err", err)
+	}
+
+	log.Info("gateway stopped")
+
+	return nil
+}
+
+func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log *slog.Logger,
+	m *metrics.Metrics,
+) (*pipeline.Pipeline, error) {
+	var owners []access.Owner
+	for _, o := range cfg.Access.ParsedOwners() {
+		owners = append(owners, access.Owner{Channel: core.Channel(o.Channel),
+			UserID: core.UserID(o.UserID)})
+	}
+
+	return pipeline.New(db, presence, pipeline.Options{
+		AgentID:     cfg.Agent.ID,
+		AgentName:   cfg.Agent.Name,
+		MaxParallel: cfg.Agent.MaxParallel,
+		Owners:      owners,
+		GroupReply:  access.GroupReply(cfg.Access.GroupReply),
+		Responder:   agent.Echo{},
+		Outbox: outbox.DelivererConfig{
+			MaxAttempts: cfg.Outbox.MaxAttempts,
+			MaxBackoff:  cfg.Outbox.MaxBackoff,
+		},
+		Logger:  log,
+		Metrics: m,
+	})
+}
+
+// registerAdapters creates the configured messenger adapters.
+func registerAdapters(p *pipeline.Pipeline, cfg config.Config) ([]core.Adapter, error) {
+	var adapters []core.Adapter
+
+	if cfg.Webhook.DeliverURL != "" {
+		adapters = append(adapters, webhook.New(webhook.Config{
+			DeliverURL: cfg.Webhook.DeliverURL,
+			Secret:     cfg.Webhook.Secret,
+		}))
+	}
+
+	for _, a := range adapters {
+		if err := p.Register(a); err != nil {
+			return nil, err
+		}
+	}
+
+	return adapters, nil
+}
+
+func mounts(adapters []core.Adapter) []httpapi.Mount {
+	var out []httpapi.Mount
+
+	for _, a := range adapters {
+		if hr, ok := a.(core.HTTPReceiver); ok {
+			pattern, h := hr.HTTPHandler()
+			out = append(out, httpapi.Mount{Pattern: pattern, Handler: h})
+		}
+	}
+
+	return out
+}
+
+// readiness checks the database for /readyz.
+type readiness struct {
+	db       *store.DB
+	migrator *store.Migrator
+}
+
+func (r readiness) Ping(ctx context.Context) error { return r.db.PingContext(ctx) }
+
+func (r readiness) PendingMigrations(ctx context.Context) (int, error) {
+	return r.migrator.Pending(ctx)
+}
+
+// lockMode says whether a command must hold the SQLite file lock.
+type lockMode int
+
+const (
+	// lockRequired fails when another process holds the lock (serve,
+	// migrations).
+	lockRequired lockMode = iota
+	// lockShared migrates only when no gateway runs, and otherwise works
+	// beside the running one (pair, token).
+	lockShared
+)
+
+// openStore opens the configured database and brings its schema up to
+// date. On SQLite it takes the file lock first; the returned function
+// releases it.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, mode lockMode,
+) (*store.DB, func(), error) {
+	unlock := func() {}
+	migrate := true
+
+	if path := cfg.SQLitePath(); path != "" {
+		lock, err := store.LockDatabaseFile(path)
+
+		switch {
+		case err == nil:
+			unlock = func() { _ = lock.Unlock() }
+		case errors.Is(err, store.ErrLocked) && mode == lockShared:
+			migrate = false // the running gateway has migrated
+		default:
+			return nil, nil, err
+		}
+	}
+
+	db, err := store.Open(ctx, store.Options{
+		URL:               databaseURL(cfg),
+		MaxOpenConns:      cfg.Database.MaxOpenConns,
+		SQLiteSynchronous: cfg.Database.SQLiteSynchronous,
+	})
+	if err != nil {
+		unlock()
+		return nil, nil, fmt.Errorf("database.url: %w", err)
+	}
+
+	if migrate {
+		if err := migrateUp(ctx, db, log); err != nil {
+			_ = db.Close()
+			unlock()
+
+			return nil, nil, err
+		}
+	}
+
+	return db, unlock, nil
+}
+
+func databaseURL(cfg config.Config) string {
+	if path := cfg.SQLitePath(); path != "" {
+		return "sqlite:" + path
+	}
+
+	return cfg.Database.URL
+}
+
+func migrateUp(ctx context.Context, db *store.DB, log *slog.Logger) error {
+	m, err := store.NewMigrator(db)
+	if err != nil {
+		return err
+	}
+
+	applied, err := m.Up(ctx)
+	if err != nil {
+		return err
+	}
+
+	for _, name := range applied {
+		log.Info("migration applied", "migration", name)
+	}
+
+	return nil
+}
