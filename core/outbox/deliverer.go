@@ -146,7 +146,7 @@ func (d *Deliverer) scan(ctx context.Context) error {
 		Column("channel", "chat_id", "thread_id").
 		Where("agent_id = ?", d.cfg.AgentID).
 		Where("status = ?", StatusPending).
-		Where("channel IN (?)", bun.In(channels)).
+		Where("channel IN (?)", bun.List(channels)).
 		Group("channel", "chat_id", "thread_id").
 		Limit(1000).
 		Scan(ctx, &convs)

@@ -93,7 +93,7 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 		}
 
 		for _, mg := range group.Migrations {
-			names = append(names, mg.Name)
+			names = append(names, label(mg))
 		}
 
 		return nil
@@ -114,7 +114,7 @@ func (m *Migrator) Down(ctx context.Context) ([]string, error) {
 		}
 
 		for _, mg := range group.Migrations {
-			names = append(names, mg.Name)
+			names = append(names, label(mg))
 		}
 
 		return nil
@@ -134,7 +134,7 @@ func (m *Migrator) Status(ctx context.Context) ([]MigrationStatus, error) {
 		}
 
 		for _, mg := range ms {
-			out = append(out, MigrationStatus{Name: mg.Name, Applied: mg.IsApplied()})
+			out = append(out, MigrationStatus{Name: label(mg), Applied: mg.IsApplied()})
 		}
 
 		return nil
@@ -186,4 +186,13 @@ func (m *Migrator) locked(ctx context.Context, fn func() error) error {
 	}
 
 	return fn()
+}
+
+// label names a migration as its files do: number and comment.
+func label(mg migrate.Migration) string {
+	if mg.Comment == "" {
+		return mg.Name
+	}
+
+	return mg.Name + "_" + mg.Comment
 }
