@@ -432,8 +432,8 @@ func TestValidate(t *testing.T) {
 			"database.url", "invalid port",
 		},
 		{
-			"max open conns zero", func(c *Config) { c.Database.MaxOpenConns = 0 },
-			"database.max_open_conns", "0",
+			"max open conns too few", func(c *Config) { c.Database.MaxOpenConns = 3 },
+			"database.max_open_conns", "3",
 		},
 		{
 			"max open conns too high", func(c *Config) { c.Database.MaxOpenConns = 1001 },

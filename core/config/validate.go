@@ -104,7 +104,9 @@ func (d Database) validate() error {
 		return err
 	}
 
-	if err := inRange("database.max_open_conns", d.MaxOpenConns, 1, 1000); err != nil {
+	// PostgreSQL pins one connection for the replica's presence and one for
+	// the migration lock while migrating, so fewer than 4 leave no room.
+	if err := inRange("database.max_open_conns", d.MaxOpenConns, 4, 1000); err != nil {
 		return err
 	}
 

@@ -38,34 +38,44 @@ func Split(text string, limit int, count func(string) int) []string {
 
 	var parts []string
 
-	for count(text) > limit {
+	for {
+		// fitPrefix reads only as far as the limit, so each part costs its
+		// own length, not the length of the rest.
 		end := fitPrefix(text, limit, count)
+		if end == len(text) {
+			break
+		}
+
 		cut, skip := breakPoint(text[:end])
 
 		if cut == 0 {
 			cut, skip = end, 0
 		}
 
-		parts = append(parts, text[:cut])
+		parts = appendPart(parts, text[:cut])
 		text = text[cut+skip:]
 	}
 
-	if text != "" {
-		parts = append(parts, text)
+	return appendPart(parts, text)
+}
+
+// appendPart adds part unless it is only white space, which platforms
+// refuse as an empty message.
+func appendPart(parts []string, part string) []string {
+	if strings.TrimSpace(part) == "" {
+		return parts
 	}
 
-	return parts
+	return append(parts, part)
 }
 
 // fitPrefix returns the byte length of the longest prefix of text that
 // measures at most limit, ending on a code point boundary.
 func fitPrefix(text string, limit int, count func(string) int) int {
 	end, units := 0, 0
-	for i, r := range text {
-		next := i + utf8.RuneLen(r)
-		if next <= i {
-			next = i + 1 // an invalid byte counts as one
-		}
+	for i := range text {
+		_, size := utf8.DecodeRuneInString(text[i:]) // an invalid byte has size one
+		next := i + size
 
 		units += count(text[i:next])
 		if units > limit {
