@@ -30,6 +30,26 @@ func loadAdmin(path string, stderr io.Writer) (config.Config, *slog.Logger, erro
 	return cfg, newLogger(cfg.Log, stderr), nil
 }
 
+// openAdmin opens the database for a command that works beside a running
+// gateway; the returned function closes it.
+func openAdmin(ctx context.Context, path string, stderr io.Writer,
+) (config.Config, *store.DB, func(), error) {
+	cfg, log, err := loadAdmin(path, stderr)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+
+	db, unlock, err := openStore(ctx, cfg, log, lockShared)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+
+	return cfg, db, func() {
+		_ = db.Close()
+		unlock()
+	}, nil
+}
+
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	path, rest, err := flags("migrate", args, nil)
 	if err != nil {
@@ -120,17 +140,11 @@ func cmdPair(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{"pair: want 'list' or 'approve CODE'"}
 	}
 
-	cfg, log, err := loadAdmin(path, stderr)
+	cfg, db, closeDB, err := openAdmin(ctx, path, stderr)
 	if err != nil {
 		return err
 	}
-
-	db, unlock, err := openStore(ctx, cfg, log, lockShared)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	defer db.Close()
+	defer closeDB()
 
 	now := time.Now().UTC()
 
@@ -212,17 +226,11 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"token create: --name is required"}
 	}
 
-	cfg, log, err := loadAdmin(path, stderr)
+	cfg, db, closeDB, err := openAdmin(ctx, path, stderr)
 	if err != nil {
 		return err
 	}
-
-	db, unlock, err := openStore(ctx, cfg, log, lockShared)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	defer db.Close()
+	defer closeDB()
 
 	secret, err := token.Create(ctx, db, cfg.Agent.ID, name, time.Now().UTC())
 	if err != nil {

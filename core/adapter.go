@@ -74,8 +74,9 @@ const DefaultTextLimit = 4000
 
 // Editor is implemented by adapters that can change a message they sent.
 type Editor interface {
-	// EditText replaces the text of a message sent earlier. The core calls
-	// it to update an answer in place; it may block like Send.
+	// EditText replaces the text of a message sent earlier. It may block
+	// like Send. Nothing calls it yet: answers are sent whole until the
+	// agent streams them, which will edit the first part as it grows.
 	EditText(ctx context.Context, to Conversation, id MessageID, text string) error
 }
 
@@ -89,8 +90,9 @@ type Typer interface {
 
 // ImageSender is implemented by adapters that can send pictures.
 type ImageSender interface {
-	// SendImage delivers one picture with an optional caption. It is called
-	// like Send and may block like it.
+	// SendImage delivers one picture with an optional caption. It may block
+	// like Send. Nothing calls it yet: answers are text until the agent can
+	// produce pictures.
 	SendImage(ctx context.Context, to Conversation, img Image, caption string) (Sent, error)
 }
 

@@ -110,6 +110,11 @@ func (a *Adapter) Send(ctx context.Context, msg core.Outgoing) (core.Sent, error
 
 	if onSend != nil {
 		onSend(msg)
+
+		// Like a real client, a send whose context ended meanwhile fails.
+		if err := ctx.Err(); err != nil {
+			return core.Sent{}, err
+		}
 	}
 
 	a.mu.Lock()

@@ -18,6 +18,9 @@ import (
 	"github.com/switchboardhq/switchboard/core/store"
 )
 
+// stopGrace is how long a send under way may go on once a stop began.
+const stopGrace = 5 * time.Second
+
 // DelivererConfig tunes a Deliverer.
 type DelivererConfig struct {
 	// AgentID selects the agent's rows.
@@ -273,8 +276,15 @@ func (d *Deliverer) send(ctx context.Context, msg *Message) {
 		Attempt:        msg.Attempts,
 	}
 
-	sendCtx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	// A send under way when a stop begins gets a grace period to finish:
+	// cut off, it could not tell whether the platform took the message,
+	// and a platform without idempotency would show it twice after the
+	// next start.
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.SendTimeout)
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, cancel) })
 	sent, err := adapter.Send(sendCtx, out)
+
+	stopAfter()
 	cancel()
 
 	if ctx.Err() != nil && err != nil {
@@ -282,12 +292,18 @@ func (d *Deliverer) send(ctx context.Context, msg *Message) {
 		return
 	}
 
+	// The outcome of a send that happened is recorded even when a stop
+	// began meanwhile; a row left claimed would go out again after the
+	// next start.
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+
 	if err == nil {
-		d.markSent(ctx, msg, sent)
+		d.markSent(recordCtx, msg, sent)
 		return
 	}
 
-	d.markFailed(ctx, msg, core.SendErrorOf(err))
+	d.markFailed(recordCtx, msg, core.SendErrorOf(err))
 }
 
 func (d *Deliverer) markSent(ctx context.Context, msg *Message, sent core.Sent) {

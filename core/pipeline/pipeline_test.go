@@ -619,3 +619,44 @@ func TestRestartPicksUpStoredMessages(t *testing.T) {
 		}
 	})
 }
+
+func TestStopLetsSendUnderWayFinish(t *testing.T) {
+	t.Parallel()
+
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		t.Parallel()
+
+		h := newHarness(t, kind)
+		entered := make(chan struct{})
+		release := make(chan struct{})
+
+		h.a.OnSend(func(core.Outgoing) {
+			close(entered)
+			<-release
+		})
+
+		h.deliver(direct(owner, 1, "in flight"))
+		<-entered
+
+		stopped := make(chan struct{})
+
+		go func() {
+			h.shutdown()
+			close(stopped)
+		}()
+
+		time.Sleep(200 * time.Millisecond)
+		close(release)
+		<-stopped
+
+		if got := h.a.Sent(); len(got) != 1 {
+			t.Fatalf("sent %d messages, want the one under way", len(got))
+		}
+
+		// Recorded as sent despite the stop, so the next start does not
+		// send it again.
+		if n := h.count("SELECT count(*) FROM outbox WHERE status = 'sent'"); n != 1 {
+			t.Fatalf("%d rows marked sent after the stop, want 1", n)
+		}
+	})
+}

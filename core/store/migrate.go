@@ -84,33 +84,26 @@ func markInTx(ctx context.Context, conn bun.IConn, m *migrate.Migration) error {
 // PostgreSQL it holds an advisory lock, so replicas starting together
 // migrate one after the other instead of racing.
 func (m *Migrator) Up(ctx context.Context) ([]string, error) {
-	var names []string
-
-	err := m.locked(ctx, func() error {
-		group, err := m.mig.Migrate(ctx)
-		if err != nil {
-			return fmt.Errorf("apply migrations: %w", err)
-		}
-
-		for _, mg := range group.Migrations {
-			names = append(names, label(mg))
-		}
-
-		return nil
-	})
-
-	return names, err
+	return m.runGroup(ctx, "apply migrations", m.mig.Migrate)
 }
 
 // Down rolls back the most recent group of migrations and returns their
 // names.
 func (m *Migrator) Down(ctx context.Context) ([]string, error) {
+	return m.runGroup(ctx, "roll back migrations", m.mig.Rollback)
+}
+
+// runGroup runs one of bun's group operations under the lock and returns
+// the names of the migrations it touched.
+func (m *Migrator) runGroup(ctx context.Context, what string,
+	op func(context.Context, ...migrate.MigrationOption) (*migrate.MigrationGroup, error),
+) ([]string, error) {
 	var names []string
 
 	err := m.locked(ctx, func() error {
-		group, err := m.mig.Rollback(ctx)
+		group, err := op(ctx)
 		if err != nil {
-			return fmt.Errorf("roll back migrations: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 
 		for _, mg := range group.Migrations {
