@@ -2,8 +2,6 @@ package outbox
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -55,7 +53,7 @@ type Deliverer struct {
 	wake chan struct{}
 
 	mu     sync.Mutex
-	active map[core.Conversation]bool // true: poked while running
+	active map[core.Conversation]int64 // newest pending row a scan saw meanwhile
 	wg     sync.WaitGroup
 }
 
@@ -91,7 +89,7 @@ func NewDeliverer(db *store.DB, cfg DelivererConfig, adapters map[core.Channel]c
 		log:      log.With("component", "outbox"),
 		metrics:  m,
 		wake:     make(chan struct{}, 1),
-		active:   make(map[core.Conversation]bool),
+		active:   make(map[core.Conversation]int64),
 	}
 }
 
@@ -143,10 +141,12 @@ func (d *Deliverer) scan(ctx context.Context) error {
 		Channel  core.Channel  `bun:"channel"`
 		ChatID   core.ChatID   `bun:"chat_id"`
 		ThreadID core.ThreadID `bun:"thread_id"`
+		Newest   int64         `bun:"newest"`
 	}
 
 	err := d.db.NewSelect().Model((*Message)(nil)).
 		Column("channel", "chat_id", "thread_id").
+		ColumnExpr("MAX(id) AS newest").
 		Where("agent_id = ?", d.cfg.AgentID).
 		Where("status = ?", StatusPending).
 		Where("channel IN (?)", bun.List(channels)).
@@ -158,24 +158,26 @@ func (d *Deliverer) scan(ctx context.Context) error {
 	}
 
 	for _, c := range convs {
-		d.start(ctx, core.Conversation{Channel: c.Channel, ChatID: c.ChatID, ThreadID: c.ThreadID})
+		conv := core.Conversation{Channel: c.Channel, ChatID: c.ChatID, ThreadID: c.ThreadID}
+		d.start(ctx, conv, c.Newest)
 	}
 
 	return nil
 }
 
-// start runs a worker for conv unless one runs; a running one is told to
-// look again before it stops.
-func (d *Deliverer) start(ctx context.Context, conv core.Conversation) {
+// start runs a worker for conv unless one runs. A running one is told the
+// newest pending row the scan saw, and looks again before it stops unless
+// it has already claimed that row.
+func (d *Deliverer) start(ctx context.Context, conv core.Conversation, newest int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 
-	if _, running := d.active[conv]; running {
-		d.active[conv] = true
+	if seen, running := d.active[conv]; running {
+		d.active[conv] = max(seen, newest)
 		return
 	}
 
-	d.active[conv] = false
+	d.active[conv] = 0
 	d.wg.Add(1)
 
 	go d.work(ctx, conv)
@@ -185,8 +187,10 @@ func (d *Deliverer) start(ctx context.Context, conv core.Conversation) {
 func (d *Deliverer) work(ctx context.Context, conv core.Conversation) {
 	defer d.wg.Done()
 
+	var last int64 // the last row claimed
+
 	for ctx.Err() == nil {
-		msg, err := d.claim(ctx, conv)
+		msg, more, err := d.claim(ctx, conv)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("claim outbox row", "conversation", conv.String(), "err", err)
@@ -196,20 +200,27 @@ func (d *Deliverer) work(ctx context.Context, conv core.Conversation) {
 		}
 
 		if msg != nil {
+			last = msg.ID
 			d.send(ctx, msg)
-			continue
+
+			// A row written after the claim read the head pokes the
+			// deliverer, whose scan tells this worker; a failed send pokes
+			// it when the retry is due. So with no row behind this one,
+			// only what the scans saw needs checking.
+			if more {
+				continue
+			}
 		}
 
 		d.mu.Lock()
-		again := d.active[conv]
-		if !again {
+		if d.active[conv] <= last {
 			delete(d.active, conv)
 			d.mu.Unlock()
 
 			return
 		}
 
-		d.active[conv] = false
+		d.active[conv] = 0
 		d.mu.Unlock()
 	}
 
@@ -219,47 +230,64 @@ func (d *Deliverer) work(ctx context.Context, conv core.Conversation) {
 }
 
 // claim takes the oldest pending row of conv for a lease, if it is due and
-// nobody else holds it. When the head row is waiting for a retry, it
-// arranges a poke for when it is due and returns nil.
-func (d *Deliverer) claim(ctx context.Context, conv core.Conversation) (*Message, error) {
+// nobody else holds it, and reports whether another pending row follows
+// it. When the head row is waiting for a retry, it arranges a poke for when
+// it is due and returns nil.
+//
+// It reads the head, then claims it only if the row is still as read and
+// free, so that the row it returns is the row it claimed.
+func (d *Deliverer) claim(ctx context.Context, conv core.Conversation,
+) (msg *Message, more bool, err error) {
 	now := d.clock.Now()
 	lease := now.Add(d.cfg.SendTimeout + 30*time.Second)
 
-	head := d.db.NewSelect().Model((*Message)(nil)).Column("id").
+	var head []*Message
+
+	err = d.db.NewSelect().Model(&head).
 		Where("agent_id = ?", d.cfg.AgentID).
 		Where("channel = ?", conv.Channel).
 		Where("chat_id = ?", conv.ChatID).
 		Where("thread_id = ?", conv.ThreadID).
 		Where("status = ?", StatusPending).
-		OrderExpr("id").Limit(1)
+		OrderExpr("id").Limit(2).
+		Scan(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("read head of %s: %w", conv, err)
+	}
 
-	msg := new(Message)
+	if len(head) == 0 {
+		return nil, false, nil
+	}
 
-	err := d.db.NewUpdate().Model(msg).
+	msg = head[0]
+	if msg.NextAttemptAt.After(now) {
+		time.AfterFunc(msg.NextAttemptAt.Sub(now), d.Poke)
+		return nil, false, nil
+	}
+
+	res, err := d.db.NewUpdate().Model(msg).
 		Set("claimed_by = ?", d.cfg.Replica.ID).
 		Set("claimed_until = ?", lease).
 		Set("attempts = attempts + 1").
-		Where("id = (?)", head).
+		WherePK().
+		Where("status = ?", StatusPending).
+		Where("attempts = ?", msg.Attempts).
 		Where("next_attempt_at <= ?", now).
 		Where("(claimed_until IS NULL OR claimed_until < ?)", now).
-		Returning("*").
-		Scan(ctx)
-
-	switch {
-	case err == nil:
-		return msg, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("claim head of %s: %w", conv, err)
+		Exec(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("claim head of %s: %w", conv, err)
 	}
 
-	var next Message
-
-	err = d.db.NewSelect().Model(&next).Where("id = (?)", head).Scan(ctx)
-	if err == nil && next.NextAttemptAt.After(now) {
-		time.AfterFunc(next.NextAttemptAt.Sub(now), d.Poke)
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, false, nil // another replica holds it or changed it meanwhile
 	}
 
-	return nil, nil
+	msg.ClaimedBy = d.cfg.Replica.ID
+	msg.ClaimedUntil = bun.NullTime{Time: lease}
+	msg.Attempts++
+
+	return msg, len(head) > 1, nil
 }
 
 // send hands one row to its adapter and records the outcome.

@@ -100,6 +100,7 @@ func TestSessionsRunInParallelUpToTheBound(t *testing.T) {
 			mu       sync.Mutex
 			running  int
 			peak     int
+			reached  bool
 			release  = make(chan struct{})
 			reachedN = make(chan struct{})
 		)
@@ -108,7 +109,10 @@ func TestSessionsRunInParallelUpToTheBound(t *testing.T) {
 			mu.Lock()
 			running++
 			peak = max(peak, running)
-			if running == bound {
+			// Released responders finish one by one, so the bound can
+			// be reached again; the channel is closed once.
+			if running == bound && !reached {
+				reached = true
 				close(reachedN)
 			}
 			mu.Unlock()

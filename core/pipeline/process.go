@@ -23,38 +23,44 @@ var errNotMine = errors.New("message was adopted by another replica")
 // historyTurns is how much of the transcript the responder sees.
 const historyTurns = 50
 
-// work handles the next pending messages of conv, oldest first, and
-// returns how many it handled.
-func (p *Pipeline) work(ctx context.Context, conv core.Conversation) (int, error) {
+// workBatch is how many pending messages of a conversation work reads at
+// once.
+const workBatch = 8
+
+// work handles the next pending messages of conv, oldest first. It reports
+// more when it read a full batch, so that more may be pending. After a
+// shorter batch nothing is: a message stored after the read began notifies
+// the scheduler, which then calls work again.
+func (p *Pipeline) work(ctx context.Context, conv core.Conversation) (more bool, err error) {
 	var rows []*inboundRow
 
-	err := p.db.NewSelect().Model(&rows).
+	err = p.db.NewSelect().Model(&rows).
 		Where("agent_id = ?", p.agentID).
 		Where("channel = ?", conv.Channel).
 		Where("chat_id = ?", conv.ChatID).
 		Where("thread_id = ?", conv.ThreadID).
 		Where("status = ?", statusReceived).
 		Where("owner = ?", p.replica.ID).
-		OrderExpr("id").Limit(8).
+		OrderExpr("id").Limit(workBatch).
 		Scan(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("read pending messages of %s: %w", conv, err)
+		return false, fmt.Errorf("read pending messages of %s: %w", conv, err)
 	}
 
-	for i, row := range rows {
+	for _, row := range rows {
 		if !p.sched.acquire(ctx) {
-			return i, ctx.Err()
+			return false, ctx.Err()
 		}
 
 		err := p.process(ctx, row)
 		p.sched.release()
 
 		if err != nil && !errors.Is(err, errNotMine) {
-			return i, fmt.Errorf("handle inbound %d: %w", row.ID, err)
+			return false, fmt.Errorf("handle inbound %d: %w", row.ID, err)
 		}
 	}
 
-	return len(rows), nil
+	return len(rows) == workBatch, nil
 }
 
 // process takes one stored message through access control, commands or

@@ -16,7 +16,7 @@ import (
 // arrives while its conversation is busy simply waits its turn.
 type scheduler struct {
 	log  *slog.Logger
-	work func(ctx context.Context, conv core.Conversation) (int, error)
+	work func(ctx context.Context, conv core.Conversation) (more bool, err error)
 	sem  chan struct{}
 
 	mu     sync.Mutex
@@ -26,7 +26,7 @@ type scheduler struct {
 }
 
 func newScheduler(maxParallel int, log *slog.Logger,
-	work func(context.Context, core.Conversation) (int, error),
+	work func(context.Context, core.Conversation) (bool, error),
 ) *scheduler {
 	return &scheduler{
 		log:    log,
@@ -78,12 +78,13 @@ func (s *scheduler) acquire(ctx context.Context) bool {
 
 func (s *scheduler) release() { <-s.sem }
 
-// drain works on conv until it has nothing pending.
+// drain works on conv until it has nothing pending: until work reports no
+// more and no notify came since that call of work began.
 func (s *scheduler) drain(ctx context.Context, conv core.Conversation) {
 	defer s.wg.Done()
 
 	for ctx.Err() == nil {
-		n, err := s.work(ctx, conv)
+		more, err := s.work(ctx, conv)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -95,7 +96,7 @@ func (s *scheduler) drain(ctx context.Context, conv core.Conversation) {
 			continue
 		}
 
-		if n > 0 {
+		if more {
 			continue
 		}
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# bench.sh measures the gateway and prints the results (make bench runs it):
+#
+#   BenchmarkPipeline   messages per second, p50 and p99 latency and the
+#                       peak memory of the whole pipeline on a SQLite file,
+#                       with 1 and with 64 sessions
+#   BenchmarkIdleRSS    resident memory of an idle "bot serve", and after
+#                       it has answered some messages
+#
+# BENCHTIME sets how many messages each pipeline case sends (default
+# 3000x); the whole run takes about a minute.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+go=${GO:-go}
+benchtime=${BENCHTIME:-3000x}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+if ! "$go" test -run '^$' -bench 'BenchmarkPipeline|BenchmarkIdleRSS' \
+	-benchtime="$benchtime" ./core/pipeline ./bot >"$out" 2>&1; then
+	cat "$out"
+	exit 1
+fi
+
+grep -E '^(goos|goarch|cpu|Benchmark)' "$out" | awk '!seen[$0]++'
