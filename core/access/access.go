@@ -89,28 +89,36 @@ type Verdict struct {
 // stranger writes in a direct chat.
 func (p *Policy) Check(ctx context.Context, tx bun.IDB, msg core.Inbound, now time.Time,
 ) (Verdict, error) {
+	v, err := p.Gate(ctx, tx, msg)
+	if err != nil || v.Outcome != Pair {
+		return v, err
+	}
+
+	v.Reply, err = p.pair(ctx, tx, msg, now)
+
+	return v, err
+}
+
+// Gate decides about msg without writing anything. For a stranger in a
+// direct chat it returns Pair without a reply: Check creates the request.
+// Owners cost no query.
+func (p *Policy) Gate(ctx context.Context, db bun.IDB, msg core.Inbound) (Verdict, error) {
 	if !msg.Direct && p.groupReply == GroupReplyMention && !msg.Mentioned && !msg.ReplyToAgent {
 		return Verdict{Outcome: Ignore, Reason: "group message not addressed to the agent"}, nil
 	}
 
-	ok, err := p.Allowed(ctx, tx, msg.Channel, msg.UserID)
-	if err != nil {
-		return Verdict{}, err
-	}
+	ok, err := p.Allowed(ctx, db, msg.Channel, msg.UserID)
 
 	switch {
+	case err != nil:
+		return Verdict{}, err
 	case ok:
 		return Verdict{Outcome: Allow}, nil
 	case !msg.Direct:
 		return Verdict{Outcome: Ignore, Reason: "unknown sender in a group"}, nil
+	default:
+		return Verdict{Outcome: Pair, Reason: "unknown sender"}, nil
 	}
-
-	reply, err := p.pair(ctx, tx, msg, now)
-	if err != nil {
-		return Verdict{}, err
-	}
-
-	return Verdict{Outcome: Pair, Reply: reply, Reason: "unknown sender"}, nil
 }
 
 // Allowed reports whether the user is an owner or was approved.

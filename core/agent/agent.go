@@ -18,9 +18,10 @@ type Request struct {
 	Message core.Inbound
 	// Session is the conversation it belongs to.
 	Session *session.Session
-	// History is the session's recent transcript, oldest first, without
-	// Message.
-	History []session.Turn
+	// History reads the session's recent transcript, oldest first, without
+	// Message. It queries the database on each call, so a responder that
+	// needs no history costs none.
+	History func(ctx context.Context) ([]session.Turn, error)
 }
 
 // Reply is a responder's answer.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,21 +41,41 @@ type DelivererConfig struct {
 
 // Deliverer sends outbox rows through the adapters. Rows of one
 // conversation go out one at a time in id order; conversations are served
-// in parallel. Several replicas may run a Deliverer on one database: each
-// row is claimed for a lease before it is sent.
+// in parallel. Each round reads the oldest pending row of every
+// conversation, claims the due ones for a lease in one statement, and
+// sends them; outcomes are recorded in batches. Several replicas may run a
+// Deliverer on one database: the claim makes each row theirs alone.
 type Deliverer struct {
 	db       *store.DB
 	cfg      DelivererConfig
 	adapters map[core.Channel]core.Adapter
+	channels []core.Channel
 	clock    clock.Clock
 	log      *slog.Logger
 	metrics  *metrics.Metrics
+	outcomes *store.Batcher[*outcome]
 
 	wake chan struct{}
 
-	mu     sync.Mutex
-	active map[core.Conversation]int64 // newest pending row a scan saw meanwhile
-	wg     sync.WaitGroup
+	mu       sync.Mutex
+	inflight map[core.Conversation]bool // true: look again after this send
+	finished map[int64]bool             // rows whose outcome was recorded this round
+	retryAt  time.Time
+	retry    *time.Timer
+	wg       sync.WaitGroup
+}
+
+// outcome is the result of one send, waiting to be recorded.
+type outcome struct {
+	msg  *Message
+	sent core.Sent
+	err  *core.SendError
+	at   time.Time
+
+	// Set when recorded.
+	attempts int
+	next     time.Time
+	giveUp   bool
 }
 
 // NewDeliverer returns a deliverer for the given adapters.
@@ -81,7 +102,7 @@ func NewDeliverer(db *store.DB, cfg DelivererConfig, adapters map[core.Channel]c
 		cfg.PollInterval = time.Second
 	}
 
-	return &Deliverer{
+	d := &Deliverer{
 		db:       db,
 		cfg:      cfg,
 		adapters: adapters,
@@ -89,8 +110,17 @@ func NewDeliverer(db *store.DB, cfg DelivererConfig, adapters map[core.Channel]c
 		log:      log.With("component", "outbox"),
 		metrics:  m,
 		wake:     make(chan struct{}, 1),
-		active:   make(map[core.Conversation]int64),
+		inflight: make(map[core.Conversation]bool),
+		finished: make(map[int64]bool),
 	}
+
+	for ch := range adapters {
+		d.channels = append(d.channels, ch)
+	}
+
+	d.outcomes = store.NewBatcher(db, 256, d.recordOutcomes, nil)
+
+	return d
 }
 
 // Poke tells the deliverer that new rows may be waiting. It never blocks.
@@ -109,13 +139,14 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	defer tick.Stop()
 
 	for {
-		if err := d.scan(ctx); err != nil && ctx.Err() == nil {
+		if err := d.round(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("read outbox", "err", err)
 		}
 
 		select {
 		case <-ctx.Done():
 			d.wg.Wait()
+			d.stopRetryTimer()
 			d.log.Info("outbox deliverer stopped")
 
 			return nil
@@ -125,174 +156,204 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	}
 }
 
-// scan starts a worker for every conversation that has pending rows and
-// none running.
-func (d *Deliverer) scan(ctx context.Context) error {
-	channels := make([]core.Channel, 0, len(d.adapters))
-	for ch := range d.adapters {
-		channels = append(channels, ch)
-	}
-
-	if len(channels) == 0 {
+// round claims the oldest pending row of every idle conversation that is
+// due and starts its send.
+func (d *Deliverer) round(ctx context.Context) error {
+	if len(d.channels) == 0 {
 		return nil
 	}
 
-	var convs []struct {
-		Channel  core.Channel  `bun:"channel"`
-		ChatID   core.ChatID   `bun:"chat_id"`
-		ThreadID core.ThreadID `bun:"thread_id"`
-		Newest   int64         `bun:"newest"`
-	}
+	// A send that ends while the heads are read may show its row as
+	// still pending; finished remembers those rows until the next round.
+	d.mu.Lock()
+	clear(d.finished)
+	d.mu.Unlock()
 
-	err := d.db.NewSelect().Model((*Message)(nil)).
-		Column("channel", "chat_id", "thread_id").
-		ColumnExpr("MAX(id) AS newest").
-		Where("agent_id = ?", d.cfg.AgentID).
-		Where("status = ?", StatusPending).
-		Where("channel IN (?)", bun.List(channels)).
-		Group("channel", "chat_id", "thread_id").
-		Limit(1000).
-		Scan(ctx, &convs)
+	heads, err := d.heads(ctx)
 	if err != nil {
-		return fmt.Errorf("list conversations with pending answers: %w", err)
+		return err
 	}
 
-	for _, c := range convs {
-		conv := core.Conversation{Channel: c.Channel, ChatID: c.ChatID, ThreadID: c.ThreadID}
-		d.start(ctx, conv, c.Newest)
+	now := d.clock.Now()
+	due := make([]int64, 0, len(heads))
+	byID := make(map[int64]head, len(heads))
+
+	again := false
+
+	d.mu.Lock()
+	for _, h := range heads {
+		m := h.msg
+		conv := m.Conversation()
+
+		switch _, busy := d.inflight[conv]; {
+		case d.finished[m.ID]:
+			again = true // read before its outcome was written
+		case busy:
+			d.inflight[conv] = true // look again when the send under way ends
+		case m.NextAttemptAt.After(now):
+			d.retryLocked(m.NextAttemptAt, now)
+		case !m.ClaimedUntil.IsZero() && m.ClaimedUntil.After(now):
+			d.retryLocked(m.ClaimedUntil.Time, now) // another replica's lease
+		default:
+			due = append(due, m.ID)
+			byID[m.ID] = h
+		}
+	}
+	d.mu.Unlock()
+
+	if again {
+		d.Poke()
+	}
+
+	if len(due) == 0 {
+		return nil
+	}
+
+	claimed, err := d.claim(ctx, due, now)
+	if err != nil {
+		return err
+	}
+
+	for _, id := range claimed {
+		h := byID[id]
+		h.msg.ClaimedBy = d.cfg.Replica.ID
+		h.msg.Attempts++
+
+		d.mu.Lock()
+		d.inflight[h.msg.Conversation()] = h.more
+		d.mu.Unlock()
+
+		d.wg.Go(func() { d.send(ctx, h.msg) })
 	}
 
 	return nil
 }
 
-// start runs a worker for conv unless one runs. A running one is told the
-// newest pending row the scan saw, and looks again before it stops unless
-// it has already claimed that row.
-func (d *Deliverer) start(ctx context.Context, conv core.Conversation, newest int64) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// head is the oldest pending row of a conversation; more tells whether
+// others wait behind it.
+type head struct {
+	msg  *Message
+	more bool
+}
 
-	if seen, running := d.active[conv]; running {
-		d.active[conv] = max(seen, newest)
+// heads reads the oldest pending row of each conversation.
+func (d *Deliverer) heads(ctx context.Context) ([]head, error) {
+	var oldest []struct {
+		ID int64 `bun:"id"`
+		N  int   `bun:"n"`
+	}
+
+	err := d.db.NewSelect().Model((*Message)(nil)).
+		ColumnExpr("min(id) AS id, count(*) AS n").
+		Where("agent_id = ?", d.cfg.AgentID).
+		Where("status = ?", StatusPending).
+		Where("channel IN (?)", bun.List(d.channels)).
+		Group("channel", "chat_id", "thread_id").
+		Limit(1000).
+		Scan(ctx, &oldest)
+	if err != nil || len(oldest) == 0 {
+		return nil, wrap(err, "list conversations with pending answers")
+	}
+
+	ids := make([]int64, len(oldest))
+	more := make(map[int64]bool, len(oldest))
+
+	for i, o := range oldest {
+		ids[i] = o.ID
+		more[o.ID] = o.N > 1
+	}
+
+	var msgs []*Message
+
+	err = d.db.NewSelect().Model(&msgs).Where("id IN (?)", bun.List(ids)).OrderExpr("id").
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read oldest pending answers: %w", err)
+	}
+
+	heads := make([]head, len(msgs))
+	for i, m := range msgs {
+		heads[i] = head{msg: m, more: more[m.ID]}
+	}
+
+	return heads, nil
+}
+
+func wrap(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// claim takes the rows for a lease and returns the ids it got: a row that
+// another replica claimed or sent meanwhile is left out. A process alone on
+// its database (SQLite) needs no lease: it only counts the attempt, in
+// memory, and writes it with the outcome.
+func (d *Deliverer) claim(ctx context.Context, ids []int64, now time.Time) ([]int64, error) {
+	if d.db.Exclusive() {
+		return ids, nil // no other process delivers; inflight keeps rows apart
+	}
+
+	var got []int64
+
+	err := d.db.NewUpdate().Model((*Message)(nil)).
+		Set("claimed_by = ?", d.cfg.Replica.ID).
+		Set("claimed_until = ?", now.Add(d.cfg.SendTimeout+stopGrace+30*time.Second)).
+		Set("attempts = attempts + 1").
+		Where("id IN (?)", bun.List(ids)).
+		Where("status = ?", StatusPending).
+		Where("next_attempt_at <= ?", now).
+		Where("(claimed_until IS NULL OR claimed_until < ?)", now).
+		Returning("id").
+		Scan(ctx, &got)
+	if err != nil {
+		return nil, fmt.Errorf("claim %d answers: %w", len(ids), err)
+	}
+
+	return got, nil
+}
+
+// retryLocked arranges a round at t, unless one is already arranged for
+// no later than t. d.mu is held.
+func (d *Deliverer) retryLocked(t, now time.Time) {
+	if d.retryAt.After(now) && !d.retryAt.After(t) {
 		return
 	}
 
-	d.active[conv] = 0
-	d.wg.Add(1)
-
-	go d.work(ctx, conv)
-}
-
-// work sends conv's rows in order until none is due.
-func (d *Deliverer) work(ctx context.Context, conv core.Conversation) {
-	defer d.wg.Done()
-
-	var last int64 // the last row claimed
-
-	for ctx.Err() == nil {
-		msg, more, err := d.claim(ctx, conv)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Error("claim outbox row", "conversation", conv.String(), "err", err)
-			}
-
-			break
-		}
-
-		if msg != nil {
-			last = msg.ID
-			d.send(ctx, msg)
-
-			// A row written after the claim read the head pokes the
-			// deliverer, whose scan tells this worker; a failed send pokes
-			// it when the retry is due. So with no row behind this one,
-			// only what the scans saw needs checking.
-			if more {
-				continue
-			}
-		}
-
-		d.mu.Lock()
-		if d.active[conv] <= last {
-			delete(d.active, conv)
-			d.mu.Unlock()
-
-			return
-		}
-
-		d.active[conv] = 0
-		d.mu.Unlock()
+	if d.retry != nil {
+		d.retry.Stop()
 	}
 
+	d.retryAt = t
+	d.retry = time.AfterFunc(t.Sub(now), d.Poke)
+}
+
+func (d *Deliverer) stopRetryTimer() {
 	d.mu.Lock()
-	delete(d.active, conv)
-	d.mu.Unlock()
+	defer d.mu.Unlock()
+
+	if d.retry != nil {
+		d.retry.Stop()
+	}
 }
 
-// claim takes the oldest pending row of conv for a lease, if it is due and
-// nobody else holds it, and reports whether another pending row follows
-// it. When the head row is waiting for a retry, it arranges a poke for when
-// it is due and returns nil.
-//
-// It reads the head, then claims it only if the row is still as read and
-// free, so that the row it returns is the row it claimed.
-func (d *Deliverer) claim(ctx context.Context, conv core.Conversation,
-) (msg *Message, more bool, err error) {
-	now := d.clock.Now()
-	lease := now.Add(d.cfg.SendTimeout + 30*time.Second)
-
-	var head []*Message
-
-	err = d.db.NewSelect().Model(&head).
-		Where("agent_id = ?", d.cfg.AgentID).
-		Where("channel = ?", conv.Channel).
-		Where("chat_id = ?", conv.ChatID).
-		Where("thread_id = ?", conv.ThreadID).
-		Where("status = ?", StatusPending).
-		OrderExpr("id").Limit(2).
-		Scan(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("read head of %s: %w", conv, err)
-	}
-
-	if len(head) == 0 {
-		return nil, false, nil
-	}
-
-	msg = head[0]
-	if msg.NextAttemptAt.After(now) {
-		time.AfterFunc(msg.NextAttemptAt.Sub(now), d.Poke)
-		return nil, false, nil
-	}
-
-	res, err := d.db.NewUpdate().Model(msg).
-		Set("claimed_by = ?", d.cfg.Replica.ID).
-		Set("claimed_until = ?", lease).
-		Set("attempts = attempts + 1").
-		WherePK().
-		Where("status = ?", StatusPending).
-		Where("attempts = ?", msg.Attempts).
-		Where("next_attempt_at <= ?", now).
-		Where("(claimed_until IS NULL OR claimed_until < ?)", now).
-		Exec(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("claim head of %s: %w", conv, err)
-	}
-
-	if n, _ := res.RowsAffected(); n != 1 {
-		return nil, false, nil // another replica holds it or changed it meanwhile
-	}
-
-	msg.ClaimedBy = d.cfg.Replica.ID
-	msg.ClaimedUntil = bun.NullTime{Time: lease}
-	msg.Attempts++
-
-	return msg, len(head) > 1, nil
-}
-
-// send hands one row to its adapter and records the outcome.
+// send hands one claimed row to its adapter, records the outcome, and
+// frees the conversation for its next row.
 func (d *Deliverer) send(ctx context.Context, msg *Message) {
-	adapter := d.adapters[msg.Channel]
+	defer func() {
+		d.mu.Lock()
+		again := d.inflight[msg.Conversation()]
+		delete(d.inflight, msg.Conversation())
+		d.finished[msg.ID] = true
+		d.mu.Unlock()
+
+		if again {
+			d.Poke()
+		}
+	}()
+
 	out := core.Outgoing{
 		ID:             msg.ID,
 		IdempotencyKey: fmt.Sprintf("%s-%d", msg.AgentID, msg.ID),
@@ -310,7 +371,7 @@ func (d *Deliverer) send(ctx context.Context, msg *Message) {
 	// next start.
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.SendTimeout)
 	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, cancel) })
-	sent, err := adapter.Send(sendCtx, out)
+	sent, err := d.adapters[msg.Channel].Send(sendCtx, out)
 
 	stopAfter()
 	cancel()
@@ -323,98 +384,137 @@ func (d *Deliverer) send(ctx context.Context, msg *Message) {
 	// The outcome of a send that happened is recorded even when a stop
 	// began meanwhile; a row left claimed would go out again after the
 	// next start.
-	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-
-	if err == nil {
-		d.markSent(recordCtx, msg, sent)
-		return
+	o := &outcome{msg: msg, sent: sent, at: d.clock.Now()}
+	if err != nil {
+		o.err = core.SendErrorOf(err)
 	}
 
-	d.markFailed(recordCtx, msg, core.SendErrorOf(err))
-}
-
-func (d *Deliverer) markSent(ctx context.Context, msg *Message, sent core.Sent) {
-	now := d.clock.Now()
-
-	_, err := d.db.NewUpdate().Model(msg).
-		Set("status = ?", StatusSent).
-		Set("platform_message_id = ?", sent.MessageID).
-		Set("sent_at = ?", now).
-		Set("claimed_until = NULL").
-		Set("last_error = ''").
-		WherePK().
-		Exec(ctx)
-	if err != nil {
+	if err := d.outcomes.Do(o); err != nil {
 		// The row will be sent again after its lease; the idempotency key
 		// lets platforms that support it drop the repeat.
-		d.log.Error("mark outbox row sent", "outbox_id", msg.ID, "err", err)
+		d.log.Error("record send outcome", "outbox_id", msg.ID, "err", err)
 		return
 	}
 
-	ch := string(msg.Channel)
-	d.metrics.Sent.WithLabelValues(ch).Inc()
-
-	if !msg.OriginAt.IsZero() && msg.Part == msg.Parts {
-		d.metrics.Latency.WithLabelValues(ch).Observe(now.Sub(msg.OriginAt.Time).Seconds())
-	}
-
-	d.log.Debug("sent", "outbox_id", msg.ID, "conversation", msg.Conversation().String(),
-		"part", msg.Part, "parts", msg.Parts, "platform_message_id", sent.MessageID)
+	d.report(o)
 }
 
-// markFailed schedules the next try of a row or gives up on it.
-func (d *Deliverer) markFailed(ctx context.Context, msg *Message, se *core.SendError) {
-	now := d.clock.Now()
-	attempts := msg.Attempts
-	giveUp := se.Permanent
+// recordOutcomes writes a batch of send outcomes: the sent rows in one
+// statement, each failure in its own.
+func (d *Deliverer) recordOutcomes(ctx context.Context, tx bun.Tx, outs []*outcome) error {
+	var sent []*outcome
 
-	var next time.Time
+	for _, o := range outs {
+		if o.err == nil {
+			sent = append(sent, o)
+			continue
+		}
+
+		d.plan(o)
+
+		q := tx.NewUpdate().Model(o.msg).
+			Set("claimed_until = NULL").
+			Set("attempts = ?", o.attempts).
+			Set("last_error = ?", truncate(o.err.Error(), 500)).
+			WherePK()
+
+		if o.giveUp {
+			q = q.Set("status = ?", StatusFailed)
+		} else {
+			q = q.Set("next_attempt_at = ?", o.next)
+		}
+
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("record failed send of outbox row %d: %w", o.msg.ID, err)
+		}
+	}
+
+	return markSent(ctx, tx, sent)
+}
+
+// markSent marks rows sent, each with its platform id, in one statement.
+func markSent(ctx context.Context, tx bun.Tx, sent []*outcome) error {
+	if len(sent) == 0 {
+		return nil
+	}
+
+	ids := make([]int64, len(sent))
+	var (
+		cases strings.Builder
+		args  []any
+	)
+
+	cases.WriteString("platform_message_id = CASE id")
+
+	for i, o := range sent {
+		ids[i] = o.msg.ID
+		cases.WriteString(" WHEN ? THEN ?")
+		args = append(args, o.msg.ID, o.sent.MessageID)
+	}
+
+	cases.WriteString(" END")
+
+	_, err := tx.NewUpdate().Model((*Message)(nil)).
+		Set("status = ?", StatusSent).
+		Set(cases.String(), args...).
+		Set("sent_at = ?", sent[len(sent)-1].at).
+		Set("claimed_until = NULL").
+		Set("last_error = ''").
+		Where("id IN (?)", bun.List(ids)).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark %d outbox rows sent: %w", len(ids), err)
+	}
+
+	return nil
+}
+
+// plan decides what follows a failed send: when to try again, or to give
+// up.
+func (d *Deliverer) plan(o *outcome) {
+	se, msg := o.err, o.msg
+	o.attempts = msg.Attempts
+	o.giveUp = se.Permanent
 
 	switch {
 	case se.Permanent:
 	case se.RetryAfter > 0:
-		attempts-- // the platform asked us to wait; that is not a failure
-		next = now.Add(se.RetryAfter)
-	case attempts >= d.cfg.MaxAttempts:
-		giveUp = true
+		o.attempts-- // the platform asked us to wait; that is not a failure
+		o.next = o.at.Add(se.RetryAfter)
+	case o.attempts >= d.cfg.MaxAttempts:
+		o.giveUp = true
 	default:
-		next = now.Add(Backoff(attempts, d.cfg.MaxBackoff))
+		o.next = o.at.Add(Backoff(o.attempts, d.cfg.MaxBackoff))
 	}
 
-	if now.Sub(msg.CreatedAt) > d.cfg.MaxAge {
-		giveUp = true
+	if o.at.Sub(msg.CreatedAt) > d.cfg.MaxAge {
+		o.giveUp = true
 	}
+}
 
-	q := d.db.NewUpdate().Model(msg).
-		Set("attempts = ?", attempts).
-		Set("last_error = ?", truncate(se.Error(), 500)).
-		Set("claimed_until = NULL").
-		WherePK()
+// report logs and counts a recorded outcome.
+func (d *Deliverer) report(o *outcome) {
+	msg, ch := o.msg, string(o.msg.Channel)
+	conv := msg.Conversation().String()
 
-	if giveUp {
-		q = q.Set("status = ?", StatusFailed)
-	} else {
-		q = q.Set("next_attempt_at = ?", next)
+	switch {
+	case o.err == nil:
+		d.metrics.Sent.WithLabelValues(ch).Inc()
+
+		if !msg.OriginAt.IsZero() && msg.Part == msg.Parts {
+			d.metrics.Latency.WithLabelValues(ch).Observe(o.at.Sub(msg.OriginAt.Time).Seconds())
+		}
+
+		d.log.Debug("sent", "outbox_id", msg.ID, "conversation", conv, "part", msg.Part,
+			"parts", msg.Parts, "platform_message_id", o.sent.MessageID)
+	case o.giveUp:
+		d.metrics.Failed.WithLabelValues(ch).Inc()
+		d.log.Error("gave up sending", "outbox_id", msg.ID, "conversation", conv,
+			"attempts", o.attempts, "err", o.err)
+	default:
+		d.log.Warn("send failed, will retry", "outbox_id", msg.ID, "conversation", conv,
+			"attempts", o.attempts, "retry_in", o.next.Sub(o.at).String(), "err", o.err)
 	}
-
-	if _, err := q.Exec(ctx); err != nil {
-		d.log.Error("record failed send", "outbox_id", msg.ID, "err", err)
-		return
-	}
-
-	if giveUp {
-		d.metrics.Failed.WithLabelValues(string(msg.Channel)).Inc()
-		d.log.Error("gave up sending", "outbox_id", msg.ID,
-			"conversation", msg.Conversation().String(), "attempts", attempts, "err", se)
-
-		return
-	}
-
-	d.log.Warn("send failed, will retry", "outbox_id", msg.ID,
-		"conversation", msg.Conversation().String(), "attempts", attempts,
-		"retry_in", next.Sub(now).String(), "err", se)
-	time.AfterFunc(next.Sub(now), d.Poke)
 }
 
 // release gives back the claim of a row whose send was cut short by a

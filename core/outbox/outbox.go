@@ -91,32 +91,49 @@ func LimitOf(a core.Adapter) Limit {
 func Enqueue(ctx context.Context, tx bun.IDB, agentID string, a Answer, lim Limit,
 	now time.Time,
 ) ([]*Message, error) {
-	parts := Split(a.Text, lim.Max, lim.Count)
-	rows := make([]*Message, len(parts))
+	return EnqueueAll(ctx, tx, agentID, []Answer{a}, []Limit{lim}, now)
+}
 
-	for i, text := range parts {
-		rows[i] = &Message{
-			AgentID:       agentID,
-			Channel:       a.To.Channel,
-			ChatID:        a.To.ChatID,
-			ThreadID:      a.To.ThreadID,
-			ReplyTo:       a.ReplyTo,
-			Text:          text,
-			Part:          i + 1,
-			Parts:         len(parts),
-			InboundID:     a.InboundID,
-			Status:        StatusPending,
-			NextAttemptAt: now,
-			CreatedAt:     now,
-		}
+// EnqueueAll writes several answers, each cut to its limit, in one
+// statement inside tx and returns the rows in order.
+func EnqueueAll(ctx context.Context, tx bun.IDB, agentID string, answers []Answer,
+	limits []Limit, now time.Time,
+) ([]*Message, error) {
+	var rows []*Message
 
-		if !a.OriginAt.IsZero() {
-			rows[i].OriginAt = bun.NullTime{Time: a.OriginAt}
+	for i, a := range answers {
+		parts := Split(a.Text, limits[i].Max, limits[i].Count)
+
+		for j, text := range parts {
+			m := &Message{
+				AgentID:       agentID,
+				Channel:       a.To.Channel,
+				ChatID:        a.To.ChatID,
+				ThreadID:      a.To.ThreadID,
+				ReplyTo:       a.ReplyTo,
+				Text:          text,
+				Part:          j + 1,
+				Parts:         len(parts),
+				InboundID:     a.InboundID,
+				Status:        StatusPending,
+				NextAttemptAt: now,
+				CreatedAt:     now,
+			}
+
+			if !a.OriginAt.IsZero() {
+				m.OriginAt = bun.NullTime{Time: a.OriginAt}
+			}
+
+			rows = append(rows, m)
 		}
 	}
 
+	if len(rows) == 0 {
+		return nil, nil
+	}
+
 	if _, err := tx.NewInsert().Model(&rows).Returning("id").Exec(ctx); err != nil {
-		return nil, fmt.Errorf("enqueue answer to %s: %w", a.To, err)
+		return nil, fmt.Errorf("enqueue %d answers: %w", len(answers), err)
 	}
 
 	return rows, nil

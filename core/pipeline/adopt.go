@@ -62,7 +62,8 @@ func (p *Pipeline) adopt(ctx context.Context) error {
 	}
 
 	for _, c := range convs {
-		p.sched.notify(core.Conversation{Channel: c.Channel, ChatID: c.ChatID, ThreadID: c.ThreadID})
+		conv := core.Conversation{Channel: c.Channel, ChatID: c.ChatID, ThreadID: c.ThreadID}
+		p.sched.notify(conv, nil)
 	}
 
 	p.deliverer.Poke()

@@ -132,14 +132,14 @@ func (p *Pipeline) Receive(ctx context.Context, msg core.Inbound) error {
 		return err
 	}
 
-	res, err := p.db.NewInsert().Model(row).On("CONFLICT DO NOTHING").Exec(ctx)
-	if err != nil {
+	arr := &arrival{row: row}
+	if err := p.inbox.Do(arr); err != nil {
 		return fmt.Errorf("store inbound message: %w", err)
 	}
 
 	ch := string(msg.Channel)
 
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !arr.stored {
 		p.metrics.Deduplicated.WithLabelValues(ch).Inc()
 		p.log.Debug("duplicate message dropped", "channel", ch, "chat_id", msg.ChatID,
 			"message_id", msg.MessageID)
@@ -149,8 +149,72 @@ func (p *Pipeline) Receive(ctx context.Context, msg core.Inbound) error {
 
 	p.metrics.Received.WithLabelValues(ch).Inc()
 	p.log.Debug("message stored", "channel", ch, "chat_id", msg.ChatID,
-		"message_id", msg.MessageID)
-	p.sched.notify(msg.Conversation())
+		"message_id", msg.MessageID, "inbound_id", row.ID)
+
+	return nil
+}
+
+// handOver gives the scheduler the messages of a committed batch, in the
+// order they were stored.
+func (p *Pipeline) handOver(batch []*arrival) {
+	for _, a := range batch {
+		if a.stored {
+			r := a.row
+			p.sched.notify(core.Conversation{Channel: r.Channel, ChatID: r.ChatID,
+				ThreadID: r.ThreadID}, r)
+		}
+	}
+}
+
+// arrival is an inbound message waiting to be stored; stored tells
+// whether it was new.
+type arrival struct {
+	row    *inboundRow
+	stored bool
+}
+
+// platformKey is the unique key of an inbound message within an agent.
+type platformKey struct {
+	Channel           core.Channel   `bun:"channel"`
+	ChatID            core.ChatID    `bun:"chat_id"`
+	PlatformMessageID core.MessageID `bun:"platform_message_id"`
+}
+
+// storeArrivals inserts a batch of messages in one statement. A message
+// whose key is already stored (or appears earlier in the same batch) is
+// skipped and left unstored.
+func (p *Pipeline) storeArrivals(ctx context.Context, tx bun.Tx, batch []*arrival) error {
+	rows := make([]*inboundRow, len(batch))
+	for i, a := range batch {
+		a.stored = false
+		rows[i] = a.row
+	}
+
+	var got []struct {
+		ID int64 `bun:"id"`
+		platformKey
+	}
+
+	_, err := tx.NewInsert().Model(&rows).
+		On("CONFLICT DO NOTHING").
+		Returning("id, channel, chat_id, platform_message_id").
+		Exec(ctx, &got)
+	if err != nil {
+		return fmt.Errorf("insert %d inbound messages: %w", len(rows), err)
+	}
+
+	ids := make(map[platformKey]int64, len(got))
+	for _, g := range got {
+		ids[g.platformKey] = g.ID
+	}
+
+	for _, a := range batch {
+		key := platformKey{a.row.Channel, a.row.ChatID, a.row.PlatformMessageID}
+		if id, ok := ids[key]; ok {
+			a.row.ID, a.stored = id, true
+			delete(ids, key) // a repeat later in the batch is a duplicate
+		}
+	}
 
 	return nil
 }

@@ -74,6 +74,8 @@ type Pipeline struct {
 	adapters  map[core.Channel]core.Adapter
 	deliverer *outbox.Deliverer
 	sched     *scheduler
+	inbox     *store.Batcher[*arrival]
+	answers   *store.Batcher[*answer]
 	started   time.Time
 
 	healthMu sync.Mutex
@@ -134,7 +136,9 @@ func New(db *store.DB, replica *store.Presence, opts Options) (*Pipeline, error)
 		runErr:    make(map[core.Channel]string),
 	}
 
-	p.sched = newScheduler(opts.MaxParallel, p.log, p.work)
+	p.sched = newScheduler(opts.MaxParallel, p.log, p.loadPending, p.process)
+	p.inbox = store.NewBatcher(db, 256, p.storeArrivals, p.handOver)
+	p.answers = store.NewBatcher(db, 256, p.recordAnswers, nil)
 
 	if err := p.registerBuiltins(); err != nil {
 		return nil, err

@@ -23,18 +23,17 @@ var errNotMine = errors.New("message was adopted by another replica")
 // historyTurns is how much of the transcript the responder sees.
 const historyTurns = 50
 
-// workBatch is how many pending messages of a conversation work reads at
-// once.
+// workBatch is how many pending messages of a conversation a worker reads
+// from the database at once.
 const workBatch = 8
 
-// work handles the next pending messages of conv, oldest first. It reports
-// more when it read a full batch, so that more may be pending. After a
-// shorter batch nothing is: a message stored after the read began notifies
-// the scheduler, which then calls work again.
-func (p *Pipeline) work(ctx context.Context, conv core.Conversation) (more bool, err error) {
+// loadPending reads up to workBatch pending messages of conv that this
+// replica owns, oldest first.
+func (p *Pipeline) loadPending(ctx context.Context, conv core.Conversation,
+) ([]*inboundRow, error) {
 	var rows []*inboundRow
 
-	err = p.db.NewSelect().Model(&rows).
+	err := p.db.NewSelect().Model(&rows).
 		Where("agent_id = ?", p.agentID).
 		Where("channel = ?", conv.Channel).
 		Where("chat_id = ?", conv.ChatID).
@@ -44,23 +43,10 @@ func (p *Pipeline) work(ctx context.Context, conv core.Conversation) (more bool,
 		OrderExpr("id").Limit(workBatch).
 		Scan(ctx)
 	if err != nil {
-		return false, fmt.Errorf("read pending messages of %s: %w", conv, err)
+		return nil, fmt.Errorf("read pending messages of %s: %w", conv, err)
 	}
 
-	for _, row := range rows {
-		if !p.sched.acquire(ctx) {
-			return false, ctx.Err()
-		}
-
-		err := p.process(ctx, row)
-		p.sched.release()
-
-		if err != nil && !errors.Is(err, errNotMine) {
-			return false, fmt.Errorf("handle inbound %d: %w", row.ID, err)
-		}
-	}
-
-	return len(rows) == workBatch, nil
+	return rows, nil
 }
 
 // process takes one stored message through access control, commands or
@@ -70,6 +56,20 @@ func (p *Pipeline) process(ctx context.Context, row *inboundRow) error {
 	msg, err := row.message()
 	if err != nil {
 		return p.finish(ctx, row, outcomeFailed, nil, "")
+	}
+
+	// The common case, an allowed person writing free text, needs no
+	// transaction before the responder: the gate only reads.
+	_, _, isCommand := command.Parse(msg.Text)
+	if !isCommand {
+		verdict, err := p.policy.Gate(ctx, p.db, msg)
+		if err != nil {
+			return fmt.Errorf("check access: %w", err)
+		}
+
+		if verdict.Outcome == access.Allow {
+			return p.respond(ctx, row, msg)
+		}
 	}
 
 	now := p.clock.Now()
@@ -164,9 +164,8 @@ func (p *Pipeline) respond(ctx context.Context, row *inboundRow, msg core.Inboun
 		return err
 	}
 
-	history, err := session.Transcript(ctx, p.db, sess.ID, historyTurns)
-	if err != nil {
-		return err
+	history := func(ctx context.Context) ([]session.Turn, error) {
+		return session.Transcript(ctx, p.db, sess.ID, historyTurns)
 	}
 
 	stopTyping := p.showTyping(ctx, conv)
@@ -186,32 +185,62 @@ func (p *Pipeline) respond(ctx context.Context, row *inboundRow, msg core.Inboun
 		return p.finish(ctx, row, outcomeFailed, &msg, apology)
 	}
 
-	done := p.clock.Now()
-
-	err = p.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := p.markHandled(ctx, tx, row, outcomeAnswered, done); err != nil {
-			return err
+	if err := p.answers.Do(&answer{row: row, msg: msg, sess: sess, text: reply.Text}); err != nil {
+		if errors.Is(err, errNotMine) {
+			return errNotMine
 		}
 
-		err := session.Record(ctx, tx, sess,
-			&session.Turn{InboundID: row.ID, Role: session.RoleUser, Text: msg.Text,
-				CreatedAt: row.ReceivedAt},
-			&session.Turn{InboundID: row.ID, Role: session.RoleAssistant, Text: reply.Text,
-				CreatedAt: done},
-		)
-		if err != nil {
-			return err
-		}
-
-		return p.enqueue(ctx, tx, row, msg, reply.Text, done)
-	})
-	if err != nil {
 		return fmt.Errorf("record answer: %w", err)
 	}
 
+	p.metrics.Answered.WithLabelValues(string(msg.Channel)).Inc()
 	p.deliverer.Poke()
 
 	return nil
+}
+
+// answer is a responder's answer waiting to be recorded.
+type answer struct {
+	row  *inboundRow
+	msg  core.Inbound
+	sess *session.Session
+	text string
+}
+
+// recordAnswers records a batch of answers in one transaction: the
+// messages marked handled, both turns of each in its session's transcript,
+// and the answers in the outbox. It fails as a whole when any message was
+// adopted by another replica meanwhile; the batcher then records each
+// alone.
+func (p *Pipeline) recordAnswers(ctx context.Context, tx bun.Tx, batch []*answer) error {
+	now := p.clock.Now()
+	ids := make([]int64, len(batch))
+	entries := make([]session.Entry, len(batch))
+	answers := make([]outbox.Answer, len(batch))
+	limits := make([]outbox.Limit, len(batch))
+
+	for i, a := range batch {
+		ids[i] = a.row.ID
+		entries[i] = session.Entry{Session: a.sess, Turns: []*session.Turn{
+			{InboundID: a.row.ID, Role: session.RoleUser, Text: a.msg.Text,
+				CreatedAt: a.row.ReceivedAt},
+			{InboundID: a.row.ID, Role: session.RoleAssistant, Text: a.text, CreatedAt: now},
+		}}
+		answers[i] = p.answerTo(a.row, a.msg, a.text)
+		limits[i] = outbox.LimitOf(p.adapters[a.msg.Channel])
+	}
+
+	if err := p.markAllHandled(ctx, tx, ids, outcomeAnswered, now); err != nil {
+		return err
+	}
+
+	if err := session.Append(ctx, tx, now, entries...); err != nil {
+		return err
+	}
+
+	_, err := outbox.EnqueueAll(ctx, tx, p.agentID, answers, limits, now)
+
+	return err
 }
 
 // showTyping shows the typing indicator if the responder takes longer than
@@ -267,13 +296,8 @@ func (p *Pipeline) enqueue(ctx context.Context, tx bun.IDB, row *inboundRow, msg
 		return nil
 	}
 
-	_, err := outbox.Enqueue(ctx, tx, p.agentID, outbox.Answer{
-		To:        msg.Conversation(),
-		Text:      reply,
-		ReplyTo:   msg.MessageID,
-		InboundID: row.ID,
-		OriginAt:  row.ReceivedAt,
-	}, outbox.LimitOf(p.adapters[msg.Channel]), now)
+	_, err := outbox.Enqueue(ctx, tx, p.agentID, p.answerTo(row, msg, reply),
+		outbox.LimitOf(p.adapters[msg.Channel]), now)
 	if err != nil {
 		return err
 	}
@@ -283,24 +307,43 @@ func (p *Pipeline) enqueue(ctx context.Context, tx bun.IDB, row *inboundRow, msg
 	return nil
 }
 
+// answerTo addresses an answer to the conversation of a stored message.
+func (p *Pipeline) answerTo(row *inboundRow, msg core.Inbound, text string) outbox.Answer {
+	return outbox.Answer{
+		To:        msg.Conversation(),
+		Text:      text,
+		ReplyTo:   msg.MessageID,
+		InboundID: row.ID,
+		OriginAt:  row.ReceivedAt,
+	}
+}
+
 // markHandled closes a pending message, provided this replica still owns
 // it.
 func (p *Pipeline) markHandled(ctx context.Context, tx bun.IDB, row *inboundRow,
 	outcome string, now time.Time,
 ) error {
-	res, err := tx.NewUpdate().Model(row).
+	return p.markAllHandled(ctx, tx, []int64{row.ID}, outcome, now)
+}
+
+// markAllHandled closes pending messages, provided this replica still owns
+// every one of them; otherwise it returns errNotMine.
+func (p *Pipeline) markAllHandled(ctx context.Context, tx bun.IDB, ids []int64,
+	outcome string, now time.Time,
+) error {
+	res, err := tx.NewUpdate().Model((*inboundRow)(nil)).
 		Set("status = ?", statusHandled).
 		Set("outcome = ?", outcome).
 		Set("handled_at = ?", now).
-		WherePK().
+		Where("id IN (?)", bun.List(ids)).
 		Where("status = ?", statusReceived).
 		Where("owner = ?", p.replica.ID).
 		Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("mark inbound %d handled: %w", row.ID, err)
+		return fmt.Errorf("mark %d inbound messages handled: %w", len(ids), err)
 	}
 
-	if n, _ := res.RowsAffected(); n != 1 {
+	if n, _ := res.RowsAffected(); n != int64(len(ids)) {
 		return errNotMine
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/store"
 )
 
 // Status of a session.
@@ -70,6 +71,12 @@ type Turn struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
+// currentQuery finds a conversation's newest session; it runs for every
+// message, so it is prepared once.
+const currentQuery = `SELECT * FROM sessions
+	WHERE agent_id = ? AND channel = ? AND chat_id = ? AND thread_id = ?
+	ORDER BY id DESC LIMIT 1`
+
 // Current returns the conversation's newest session, creating one when it
 // has none. now stamps a new session.
 func Current(ctx context.Context, db bun.IDB, agentID string, c core.Conversation,
@@ -77,13 +84,8 @@ func Current(ctx context.Context, db bun.IDB, agentID string, c core.Conversatio
 ) (*Session, error) {
 	s := new(Session)
 
-	err := db.NewSelect().Model(s).
-		Where("agent_id = ?", agentID).
-		Where("channel = ?", c.Channel).
-		Where("chat_id = ?", c.ChatID).
-		Where("thread_id = ?", c.ThreadID).
-		OrderExpr("id DESC").Limit(1).
-		Scan(ctx)
+	err := store.ScanOne(ctx, db, s, currentQuery,
+		agentID, string(c.Channel), string(c.ChatID), string(c.ThreadID))
 
 	switch {
 	case err == nil:
@@ -139,31 +141,77 @@ func Record(ctx context.Context, db bun.IDB, s *Session, turns ...*Turn) error {
 		return nil
 	}
 
-	last := turns[len(turns)-1].CreatedAt
-	for _, t := range turns {
-		t.AgentID = s.AgentID
-		t.SessionID = s.ID
+	return Append(ctx, db, turns[len(turns)-1].CreatedAt, Entry{Session: s, Turns: turns})
+}
+
+// Entry is turns to add to one session.
+type Entry struct {
+	Session *Session
+	Turns   []*Turn
+}
+
+// Append records the turns of several sessions in one statement and moves
+// their last-message time to at; the pipeline uses it to record many
+// answers in one transaction. A session without a title takes the start
+// of its first user turn as its title.
+func Append(ctx context.Context, db bun.IDB, at time.Time, entries ...Entry) error {
+	var (
+		turns []*Turn
+		ids   []int64
+	)
+
+	for _, e := range entries {
+		for _, t := range e.Turns {
+			t.AgentID = e.Session.AgentID
+			t.SessionID = e.Session.ID
+			turns = append(turns, t)
+		}
+
+		ids = append(ids, e.Session.ID)
+	}
+
+	if len(turns) == 0 {
+		return nil
 	}
 
 	if _, err := db.NewInsert().Model(&turns).Exec(ctx); err != nil {
-		return fmt.Errorf("record turns of session %d: %w", s.ID, err)
+		return fmt.Errorf("record %d turns: %w", len(turns), err)
 	}
 
-	q := db.NewUpdate().Model(s).
-		Set("last_message_at = ?", last).
-		Set("updated_at = ?", last).
-		WherePK()
-
-	if s.Title == "" && turns[0].Role == RoleUser {
-		s.Title = TitleFrom(turns[0].Text)
-		q = q.Set("title = ?", s.Title)
+	_, err := db.NewUpdate().Model((*Session)(nil)).
+		Set("last_message_at = ?", at).
+		Set("updated_at = ?", at).
+		Where("id IN (?)", bun.List(ids)).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("touch %d sessions: %w", len(ids), err)
 	}
 
-	if _, err := q.Exec(ctx); err != nil {
-		return fmt.Errorf("touch session %d: %w", s.ID, err)
+	for _, e := range entries {
+		e.Session.LastMessageAt = bun.NullTime{Time: at}
+
+		if err := entitle(ctx, db, e); err != nil {
+			return err
+		}
 	}
 
-	s.LastMessageAt = bun.NullTime{Time: last}
+	return nil
+}
+
+// entitle gives an untitled session the start of its first user turn as
+// its title.
+func entitle(ctx context.Context, db bun.IDB, e Entry) error {
+	s := e.Session
+	if s.Title != "" || len(e.Turns) == 0 || e.Turns[0].Role != RoleUser {
+		return nil
+	}
+
+	s.Title = TitleFrom(e.Turns[0].Text)
+
+	_, err := db.NewUpdate().Model(s).Set("title = ?", s.Title).WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("title session %d: %w", s.ID, err)
+	}
 
 	return nil
 }

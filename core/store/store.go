@@ -133,6 +133,13 @@ func Redact(raw string) string {
 	return u.String()
 }
 
+// Exclusive reports whether this process is the only gateway on the
+// database: true for SQLite, whose file lock keeps others out, so work
+// needs no lease against other replicas.
+func (db *DB) Exclusive() bool {
+	return db.Kind == SQLite
+}
+
 // IsUniqueViolation reports whether err is a unique-constraint failure in
 // either dialect.
 func IsUniqueViolation(err error) bool {
