@@ -70,9 +70,10 @@ func freeAddr(t testing.TB) string {
 }
 
 // testEnv returns the environment for a gateway under test: the test's
-// environment without BOT_ variables, plus env.
+// environment without BOT_ variables, the echo responder (so that answers
+// are predictable), plus env, whose entries win.
 func testEnv(env ...string) []string {
-	var out []string
+	out := []string{"BOT_AGENT_RESPONDER=echo"}
 
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "BOT_") {

@@ -9,13 +9,17 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
+	"github.com/switchboardhq/switchboard/adapters/anthropic"
+	"github.com/switchboardhq/switchboard/adapters/openai"
 	"github.com/switchboardhq/switchboard/adapters/webhook"
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/access"
 	"github.com/switchboardhq/switchboard/core/agent"
 	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/llm"
 	"github.com/switchboardhq/switchboard/core/metrics"
 	"github.com/switchboardhq/switchboard/core/outbox"
 	"github.com/switchboardhq/switchboard/core/pipeline"
@@ -137,19 +141,60 @@ func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log 
 			UserID: core.UserID(o.UserID)})
 	}
 
+	responder, err := newResponder(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+
 	return pipeline.New(db, presence, pipeline.Options{
 		AgentID:     cfg.Agent.ID,
 		AgentName:   cfg.Agent.Name,
 		MaxParallel: cfg.Agent.MaxParallel,
 		Owners:      owners,
 		GroupReply:  access.GroupReply(cfg.Access.GroupReply),
-		Responder:   agent.Echo{},
+		Responder:   responder,
 		Outbox: outbox.DelivererConfig{
 			MaxAttempts: cfg.Outbox.MaxAttempts,
 			MaxBackoff:  cfg.Outbox.MaxBackoff,
 		},
 		Logger:  log,
 		Metrics: m,
+	})
+}
+
+// newResponder builds what answers free text: the echo, the agent loop on
+// the configured provider, or, with no provider, a reply that says how to
+// configure one.
+func newResponder(cfg config.Config, log *slog.Logger) (agent.Responder, error) {
+	switch {
+	case cfg.Agent.Responder == "echo":
+		return agent.Echo{}, nil
+	case cfg.AI.Provider == "":
+		log.Warn("no model provider configured: free text gets a reply that says how to set one")
+		return agent.Unconfigured{}, nil
+	}
+
+	var provider llm.Provider
+
+	switch cfg.AI.Provider {
+	case "anthropic":
+		provider = anthropic.New(anthropic.Config{BaseURL: cfg.AI.BaseURL, APIKey: cfg.AI.APIKey})
+	default:
+		provider = openai.New(openai.Config{BaseURL: cfg.AI.BaseURL, APIKey: cfg.AI.APIKey})
+	}
+
+	var models []agent.Model
+	for _, name := range append([]string{cfg.AI.Model}, cfg.AI.FallbackModels...) {
+		models = append(models, agent.Model{Name: name, ContextWindow: cfg.AI.ContextWindow,
+			Vision: slices.Contains(cfg.AI.VisionModels, name)})
+	}
+
+	return agent.NewLoop(agent.LoopConfig{
+		Provider:     provider,
+		Models:       models,
+		SystemPrompt: cfg.Agent.SystemPrompt,
+		MaxSteps:     cfg.Agent.MaxSteps,
+		Logger:       log,
 	})
 }
 

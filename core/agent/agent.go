@@ -65,3 +65,20 @@ func fmtImages(n int) string {
 
 	return "[" + strconv.Itoa(n) + " images] "
 }
+
+// Unconfigured answers free text while no model provider is set, with how
+// to set one. Commands keep working.
+type Unconfigured struct{}
+
+// Name returns "unconfigured".
+func (Unconfigured) Name() string { return "unconfigured" }
+
+// UnconfiguredReply tells the person how to give the agent a model.
+const UnconfiguredReply = "I have no model to answer with yet. My owner can set one in " +
+	"the configuration: ai.provider (openai or anthropic), ai.model, and ai.api_key, or " +
+	"ai.base_url for a local server such as Ollama. Commands like /help work meanwhile."
+
+// Respond returns UnconfiguredReply.
+func (Unconfigured) Respond(context.Context, Request) (Reply, error) {
+	return Reply{Text: UnconfiguredReply}, nil
+}

@@ -16,6 +16,7 @@ import (
 // overrides it is BOT_<SECTION>_<KEY> in upper case.
 type Config struct {
 	Agent    Agent    `yaml:"agent"`
+	AI       AI       `yaml:"ai"`
 	Access   Access   `yaml:"access"`
 	Database Database `yaml:"database"`
 	Data     Data     `yaml:"data"`
@@ -33,8 +34,32 @@ type Agent struct {
 	Name string `yaml:"name"`
 	// MaxParallel bounds how many sessions are handled at once. Default 16.
 	MaxParallel int `yaml:"max_parallel"`
-	// Responder chooses what answers free text; only "echo" exists so far.
+	// Responder chooses what answers free text: "agent" (the model of the
+	// ai section) or "echo" (the message itself, for trials and tests).
 	Responder string `yaml:"responder"`
+	// SystemPrompt starts every model call.
+	SystemPrompt string `yaml:"system_prompt"`
+	// MaxSteps bounds the model calls for one message. Default 8.
+	MaxSteps int `yaml:"max_steps"`
+}
+
+// AI configures the model provider.
+type AI struct {
+	// Provider is "openai" (any OpenAI-compatible server), "anthropic", or
+	// empty for none: free text then gets a reply that says how to set one.
+	Provider string `yaml:"provider"`
+	// BaseURL points the provider at another server (Ollama, vLLM, ...).
+	BaseURL string `yaml:"base_url"`
+	// APIKey authenticates with the provider; never logged.
+	APIKey string `yaml:"api_key"`
+	// Model is the model to call.
+	Model string `yaml:"model"`
+	// FallbackModels are tried in order when Model fails.
+	FallbackModels []string `yaml:"fallback_models"`
+	// ContextWindow is the models' context size in tokens.
+	ContextWindow int `yaml:"context_window"`
+	// VisionModels lists the models that accept images.
+	VisionModels []string `yaml:"vision_models"`
 }
 
 // Access configures who may talk to the agent.

@@ -77,6 +77,16 @@ agent:
   name: Helper
   max_parallel: 4
   responder: echo
+  system_prompt: Be terse.
+  max_steps: 5
+ai:
+  provider: openai
+  base_url: http://127.0.0.1:11434/v1
+  api_key: ""
+  model: llama3.2
+  fallback_models: [qwen2.5]
+  context_window: 32768
+  vision_models: [llava]
 access:
   owners: ["telegram:42", "slack:T01:U02"]
   group_reply: all
@@ -101,7 +111,11 @@ webhook:
 `
 
 	want := Config{
-		Agent: Agent{ID: "support-bot", Name: "Helper", MaxParallel: 4, Responder: "echo"},
+		Agent: Agent{ID: "support-bot", Name: "Helper", MaxParallel: 4, Responder: "echo",
+			SystemPrompt: "Be terse.", MaxSteps: 5},
+		AI: AI{Provider: "openai", BaseURL: "http://127.0.0.1:11434/v1", Model: "llama3.2",
+			FallbackModels: []string{"qwen2.5"}, ContextWindow: 32768,
+			VisionModels: []string{"llava"}},
 		Access: Access{
 			Owners:     []string{"telegram:42", "slack:T01:U02"},
 			GroupReply: "all",
@@ -430,6 +444,30 @@ func TestValidate(t *testing.T) {
 			"database url bad postgres",
 			func(c *Config) { c.Database.URL = "postgres://u:pw@host:port/db" },
 			"database.url", "invalid port",
+		},
+		{
+			"responder", func(c *Config) { c.Agent.Responder = "oracle" },
+			"agent.responder", `"oracle"`,
+		},
+		{
+			"max steps", func(c *Config) { c.Agent.MaxSteps = 0 },
+			"agent.max_steps", "0",
+		},
+		{
+			"provider", func(c *Config) { c.AI.Provider = "gemini" },
+			"ai.provider", `"gemini"`,
+		},
+		{
+			"provider without model", func(c *Config) { c.AI.Provider = "openai" },
+			"ai.model", "required",
+		},
+		{
+			"base url", func(c *Config) { c.AI.BaseURL = "localhost:11434" },
+			"ai.base_url", "http",
+		},
+		{
+			"context window", func(c *Config) { c.AI.ContextWindow = 100 },
+			"ai.context_window", "100",
 		},
 		{
 			"max open conns too few", func(c *Config) { c.Database.MaxOpenConns = 3 },

@@ -11,7 +11,15 @@ func Default() Config {
 			ID:          "default",
 			Name:        "Switchboard",
 			MaxParallel: 16,
-			Responder:   "echo",
+			Responder:   "agent",
+			SystemPrompt: "You are a helpful personal assistant. Answer briefly and " +
+				"clearly, in the language the person writes in.",
+			MaxSteps: 8,
+		},
+		AI: AI{
+			FallbackModels: []string{},
+			ContextWindow:  128_000,
+			VisionModels:   []string{},
 		},
 		Access: Access{
 			Owners:     []string{},

@@ -38,6 +38,7 @@ var agentIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 func (c Config) Validate() error {
 	checks := []func() error{
 		c.Agent.validate,
+		c.AI.validate,
 		c.Access.validate,
 		c.Database.validate,
 		c.Data.validate,
@@ -73,7 +74,31 @@ func (a Agent) validate() error {
 		return err
 	}
 
-	return oneOf("agent.responder", a.Responder, "echo")
+	if err := inRange("agent.max_steps", a.MaxSteps, 1, 64); err != nil {
+		return err
+	}
+
+	return oneOf("agent.responder", a.Responder, "agent", "echo")
+}
+
+// validate checks the ai section.
+func (a AI) validate() error {
+	if err := oneOf("ai.provider", a.Provider, "", "openai", "anthropic"); err != nil {
+		return err
+	}
+
+	if a.Provider != "" && strings.TrimSpace(a.Model) == "" {
+		return ruleError("ai.model", "is required when ai.provider is set")
+	}
+
+	if a.BaseURL != "" {
+		u, err := url.Parse(a.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return ruleError("ai.base_url", "must be an absolute http or https URL")
+		}
+	}
+
+	return inRange("ai.context_window", a.ContextWindow, 8_192, 10_000_000)
 }
 
 // validate checks the access section; user ids may contain further colons.

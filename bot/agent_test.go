@@ -1,0 +1,72 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/adapters/openai/openaitest"
+	"github.com/switchboardhq/switchboard/core/agent"
+)
+
+func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
+	t.Parallel()
+
+	model := openaitest.NewServer(t, openaitest.WithAPIKey("model-key"))
+	model.Push(openaitest.TextReply("Hello from the model"))
+
+	rcv := newReceiver(t)
+	p := startServe(t, t.TempDir(),
+		"BOT_AGENT_RESPONDER=agent",
+		"BOT_AGENT_SYSTEM_PROMPT=Be a test.",
+		"BOT_AI_PROVIDER=openai",
+		"BOT_AI_BASE_URL="+model.URL(),
+		"BOT_AI_API_KEY=model-key",
+		"BOT_AI_MODEL=test-model",
+		"BOT_ACCESS_OWNERS=webhook:u1",
+		"BOT_WEBHOOK_DELIVER_URL="+rcv.URL,
+		"BOT_WEBHOOK_SECRET="+testSecret)
+
+	msg := map[string]any{"message_id": "1", "chat_id": "c", "user_id": "u1", "text": "hi"}
+	if code, body := post(t, p.addr, testSecret, msg); code != http.StatusAccepted {
+		t.Fatalf("post: %d %s", code, body)
+	}
+
+	if got := rcv.wait(t, 1); got != "Hello from the model" {
+		t.Fatalf("answer = %q", got)
+	}
+
+	req := model.Requests()[0]
+	if req.Model != "test-model" || req.Messages[0].Content != "Be a test." ||
+		req.Messages[len(req.Messages)-1].Content != "hi" {
+		t.Fatalf("model was asked %+v", req)
+	}
+
+	if strings.Contains(p.logs(), "model-key") {
+		t.Fatalf("the API key appears in the logs")
+	}
+}
+
+func TestServeWithoutModelSaysHowToSetOne(t *testing.T) {
+	t.Parallel()
+
+	rcv := newReceiver(t)
+	p := startServe(t, t.TempDir(),
+		"BOT_AGENT_RESPONDER=agent",
+		"BOT_ACCESS_OWNERS=webhook:u1",
+		"BOT_WEBHOOK_DELIVER_URL="+rcv.URL,
+		"BOT_WEBHOOK_SECRET="+testSecret)
+
+	post(t, p.addr, testSecret, map[string]any{"message_id": "1", "chat_id": "c",
+		"user_id": "u1", "text": "hi"})
+	post(t, p.addr, testSecret, map[string]any{"message_id": "2", "chat_id": "c",
+		"user_id": "u1", "text": "/help"})
+
+	if got := rcv.wait(t, 1); got != agent.UnconfiguredReply {
+		t.Fatalf("answer = %q, want how to configure a model", got)
+	}
+
+	if got := rcv.wait(t, 2); !strings.Contains(got, "/new - Start a fresh session") {
+		t.Fatalf("/help without a model = %q", got)
+	}
+}
