@@ -210,13 +210,13 @@ func TestMigrateConcurrentReplicas(t *testing.T) {
 	}
 
 	var n int
-	if err := dbs[0].QueryRowContext(ctx, "SELECT count(*) FROM bun_migrations").
+	if err := dbs[0].QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").
 		Scan(&n); err != nil {
 		t.Fatalf("count applied migrations: %v", err)
 	}
 
 	if n != len(want) {
-		t.Fatalf("bun_migrations holds %d rows, want %d", n, len(want))
+		t.Fatalf("schema_migrations holds %d rows, want %d", n, len(want))
 	}
 
 	for i, db := range dbs {
