@@ -6,6 +6,8 @@
 #                       with 1 and with 64 sessions
 #   BenchmarkIdleRSS    resident memory of an idle "bot serve", and after
 #                       it has answered some messages
+#   BenchmarkLoopTurn   CPU of one agent turn without tools against the
+#                       fake model server at zero latency
 #
 # BENCHTIME sets how many messages each pipeline case sends (default
 # 3000x); the whole run takes about a minute.
@@ -18,8 +20,8 @@ benchtime=${BENCHTIME:-3000x}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-if ! "$go" test -run '^$' -bench 'BenchmarkPipeline|BenchmarkIdleRSS' \
-	-benchtime="$benchtime" ./core/pipeline ./bot >"$out" 2>&1; then
+if ! "$go" test -run '^$' -bench 'BenchmarkPipeline|BenchmarkIdleRSS|BenchmarkLoopTurn' \
+	-benchtime="$benchtime" ./core/pipeline ./core/agent ./bot >"$out" 2>&1; then
 	cat "$out"
 	exit 1
 fi

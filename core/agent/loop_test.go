@@ -24,7 +24,7 @@ func newLoop(t *testing.T, cfg agent.LoopConfig) (*agent.Loop, *openaitest.Serve
 	t.Helper()
 
 	srv := openaitest.NewServer(t)
-	cfg.Provider = openai.New(openai.Config{BaseURL: srv.URL()})
+	cfg.Provider = newProvider(srv)
 
 	if len(cfg.Models) == 0 {
 		cfg.Models = []agent.Model{{Name: "model-a"}}
@@ -376,4 +376,8 @@ func TestToolUseThroughAnthropic(t *testing.T) {
 	if results != 2 || second.System != "You are a test agent." {
 		t.Fatalf("second call: %d tool results, system %q", results, second.System)
 	}
+}
+
+func newProvider(srv *openaitest.Server) llm.Provider {
+	return openai.New(openai.Config{BaseURL: srv.URL()})
 }
