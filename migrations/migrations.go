@@ -1,8 +1,9 @@
 // Package migrations holds the database schema as numbered SQL files, one
 // folder per dialect, embedded in the binary. Each file runs in a
 // transaction (the .tx. in its name), so a failing migration leaves nothing
-// behind. Both folders describe the same tables; where the dialects differ
-// the difference is only in column types.
+// behind. Both folders describe the same tables; they differ in column
+// types and in full-text search (an FTS5 table with triggers on SQLite, a
+// generated tsvector column on PostgreSQL).
 package migrations
 
 import (
