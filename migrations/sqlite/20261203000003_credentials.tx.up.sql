@@ -1,0 +1,9 @@
+CREATE TABLE skill_credentials (
+    agent_id TEXT NOT NULL,
+    skill TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    masked TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (agent_id, skill, name)
+);
