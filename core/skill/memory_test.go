@@ -36,16 +36,19 @@ func TestMemorySkillKeepsPrivateFactsPrivate(t *testing.T) {
 		run("anna", `{"action":"save","content":"Anna's door code is 4711"}`)
 		run("anna", `{"action":"save","content":"The office opens at nine","shared":true}`)
 
-		if got := run("anna", `{"action":"search","query":"door code"}`); !strings.Contains(got, "4711") {
+		const doorCode = `{"action":"search","query":"door code"}`
+
+		if got := run("anna", doorCode); !strings.Contains(got, "4711") {
 			t.Fatalf("anna's own search = %q", got)
 		}
 
-		if got := run("bob", `{"action":"search","query":"door code"}`); strings.Contains(got, "4711") {
+		if got := run("bob", doorCode); strings.Contains(got, "4711") {
 			t.Fatalf("bob was offered anna's private fact: %q", got)
 		}
 
-		if got := run("bob", `{"action":"search","query":"office"}`); !strings.Contains(got, "nine") {
-			t.Fatalf("bob does not see the shared fact: %q", got)
+		office := run("bob", `{"action":"search","query":"office"}`)
+		if !strings.Contains(office, "nine") {
+			t.Fatalf("bob does not see the shared fact: %q", office)
 		}
 
 		_, err := m.Run(ctx, skill.Call{AgentID: "a", Arguments: json.RawMessage(

@@ -74,7 +74,8 @@ func TestEnablingChangesWhatTheModelIsOffered(t *testing.T) {
 		offered := func() []string {
 			srv.Push(openaitest.TextReply("ok"))
 
-			if _, err := l.Respond(ctx, agent.Request{Message: core.Inbound{Text: "hi"}}); err != nil {
+			req := agent.Request{Message: core.Inbound{Text: "hi"}}
+			if _, err := l.Respond(ctx, req); err != nil {
 				t.Fatal(err)
 			}
 
