@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,10 +15,15 @@ func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
 	t.Parallel()
 
 	model := openaitest.NewServer(t, openaitest.WithAPIKey("model-key"))
-	model.Push(openaitest.TextReply("Hello from the model"))
+	model.Push(
+		openaitest.ToolReply(openaitest.ToolCall{Name: "calculator",
+			Arguments: `{"expression":"6 * 7"}`}),
+		openaitest.TextReply("Hello from the model"),
+	)
 
+	dir := t.TempDir()
 	rcv := newReceiver(t)
-	p := startServe(t, t.TempDir(),
+	p := startServe(t, dir,
 		"BOT_AGENT_RESPONDER=agent",
 		"BOT_AGENT_SYSTEM_PROMPT=Be a test.",
 		"BOT_AI_PROVIDER=openai",
@@ -40,6 +47,24 @@ func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
 	if req.Model != "test-model" || req.Messages[0].Content != "Be a test." ||
 		req.Messages[len(req.Messages)-1].Content != "hi" {
 		t.Fatalf("model was asked %+v", req)
+	}
+
+	var tools []string
+	for _, tool := range req.Tools {
+		tools = append(tools, tool.Function.Name)
+	}
+
+	if strings.Join(tools, ",") != "calculator,memory,time,web_fetch" {
+		t.Fatalf("model was offered %v", tools)
+	}
+
+	second := model.Requests()[1].Messages
+	if result := second[len(second)-1]; result.Role != "tool" || result.Content != "42" {
+		t.Fatalf("the calculator's result reached the model as %+v", result)
+	}
+
+	if _, err := os.Stat(filepath.Join(dir, "data", "secret.key")); err != nil {
+		t.Fatalf("no credential key was made on first start: %v", err)
 	}
 
 	if strings.Contains(p.logs(), "model-key") {

@@ -19,10 +19,14 @@ import (
 	"github.com/switchboardhq/switchboard/core/access"
 	"github.com/switchboardhq/switchboard/core/agent"
 	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/credential"
 	"github.com/switchboardhq/switchboard/core/llm"
 	"github.com/switchboardhq/switchboard/core/metrics"
 	"github.com/switchboardhq/switchboard/core/outbox"
 	"github.com/switchboardhq/switchboard/core/pipeline"
+	"github.com/switchboardhq/switchboard/core/secret"
+	"github.com/switchboardhq/switchboard/core/skill"
+	"github.com/switchboardhq/switchboard/core/skill/webfetch"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/httpapi"
 )
@@ -141,7 +145,7 @@ func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log 
 			UserID: core.UserID(o.UserID)})
 	}
 
-	responder, err := newResponder(cfg, log)
+	responder, err := newResponder(cfg, db, log)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +169,7 @@ func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log 
 // newResponder builds what answers free text: the echo, the agent loop on
 // the configured provider, or, with no provider, a reply that says how to
 // configure one.
-func newResponder(cfg config.Config, log *slog.Logger) (agent.Responder, error) {
+func newResponder(cfg config.Config, db *store.DB, log *slog.Logger) (agent.Responder, error) {
 	switch {
 	case cfg.Agent.Responder == "echo":
 		return agent.Echo{}, nil
@@ -189,13 +193,37 @@ func newResponder(cfg config.Config, log *slog.Logger) (agent.Responder, error) 
 			Vision: slices.Contains(cfg.AI.VisionModels, name)})
 	}
 
+	skills, err := newSkills(cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
+
 	return agent.NewLoop(agent.LoopConfig{
 		Provider:     provider,
 		Models:       models,
 		SystemPrompt: cfg.Agent.SystemPrompt,
 		MaxSteps:     cfg.Agent.MaxSteps,
-		Logger:       log,
+		Tools: skill.Tools{Registry: skills, AgentID: cfg.Agent.ID,
+			TimeZone: cfg.Agent.TimeZone},
+		Logger: log,
 	})
+}
+
+// newSkills builds the skill registry with the credential store, whose key
+// comes from secrets.key or the data directory.
+func newSkills(cfg config.Config, db *store.DB, log *slog.Logger) (*skill.Registry, error) {
+	key, err := secret.LoadKey(cfg.Secrets.Key, cfg.Data.Dir, log)
+	if err != nil {
+		return nil, err
+	}
+
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+
+	return skill.NewRegistry(db, credential.New(db, box),
+		skill.Time{}, skill.Calculator{}, skill.Memory{DB: db}, webfetch.New(webfetch.Options{}))
 }
 
 // registerAdapters creates the configured messenger adapters.

@@ -23,6 +23,7 @@ type Config struct {
 	HTTP     HTTP     `yaml:"http"`
 	Log      Log      `yaml:"log"`
 	Outbox   Outbox   `yaml:"outbox"`
+	Secrets  Secrets  `yaml:"secrets"`
 	Webhook  Webhook  `yaml:"webhook"`
 }
 
@@ -41,6 +42,16 @@ type Agent struct {
 	SystemPrompt string `yaml:"system_prompt"`
 	// MaxSteps bounds the model calls for one message. Default 8.
 	MaxSteps int `yaml:"max_steps"`
+	// TimeZone is the IANA zone the agent reads and shows times in.
+	TimeZone string `yaml:"time_zone"`
+}
+
+// Secrets configures the encryption of stored credentials.
+type Secrets struct {
+	// Key is base64 of 32 random bytes. When empty, the key is read from
+	// data.dir/secret.key, or generated there on first start. Replicas on
+	// one PostgreSQL need the same key, so set it for them.
+	Key string `yaml:"key"`
 }
 
 // AI configures the model provider.

@@ -79,6 +79,7 @@ agent:
   responder: echo
   system_prompt: Be terse.
   max_steps: 5
+  time_zone: Europe/Berlin
 ai:
   provider: openai
   base_url: http://127.0.0.1:11434/v1
@@ -112,7 +113,7 @@ webhook:
 
 	want := Config{
 		Agent: Agent{ID: "support-bot", Name: "Helper", MaxParallel: 4, Responder: "echo",
-			SystemPrompt: "Be terse.", MaxSteps: 5},
+			SystemPrompt: "Be terse.", MaxSteps: 5, TimeZone: "Europe/Berlin"},
 		AI: AI{Provider: "openai", BaseURL: "http://127.0.0.1:11434/v1", Model: "llama3.2",
 			FallbackModels: []string{"qwen2.5"}, ContextWindow: 32768,
 			VisionModels: []string{"llava"}},
@@ -452,6 +453,14 @@ func TestValidate(t *testing.T) {
 		{
 			"max steps", func(c *Config) { c.Agent.MaxSteps = 0 },
 			"agent.max_steps", "0",
+		},
+		{
+			"time zone", func(c *Config) { c.Agent.TimeZone = "Mars/Olympus" },
+			"agent.time_zone", `"Mars/Olympus"`,
+		},
+		{
+			"secrets key", func(c *Config) { c.Secrets.Key = "c2hvcnQ=" },
+			"secrets.key", "32 bytes",
 		},
 		{
 			"provider", func(c *Config) { c.AI.Provider = "gemini" },

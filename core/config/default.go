@@ -15,6 +15,7 @@ func Default() Config {
 			SystemPrompt: "You are a helpful personal assistant. Answer briefly and " +
 				"clearly, in the language the person writes in.",
 			MaxSteps: 8,
+			TimeZone: "UTC",
 		},
 		AI: AI{
 			FallbackModels: []string{},

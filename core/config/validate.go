@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -46,6 +47,7 @@ func (c Config) Validate() error {
 		c.Log.validate,
 		c.Outbox.validate,
 		c.Webhook.validate,
+		c.Secrets.validate,
 	}
 
 	for _, check := range checks {
@@ -76,6 +78,11 @@ func (a Agent) validate() error {
 
 	if err := inRange("agent.max_steps", a.MaxSteps, 1, 64); err != nil {
 		return err
+	}
+
+	if _, err := time.LoadLocation(a.TimeZone); err != nil || a.TimeZone == "" {
+		return ruleError("agent.time_zone", "must be an IANA time zone such as "+
+			"Europe/Berlin, got %q", a.TimeZone)
 	}
 
 	return oneOf("agent.responder", a.Responder, "agent", "echo")
@@ -288,4 +295,18 @@ func redactURL(raw string) string {
 	}
 
 	return u.Redacted()
+}
+
+// validate checks the secrets section without showing the key.
+func (s Secrets) validate() error {
+	if s.Key == "" {
+		return nil
+	}
+
+	raw, err := base64.StdEncoding.DecodeString(s.Key)
+	if err != nil || len(raw) != 32 {
+		return ruleError("secrets.key", "must be base64 of 32 bytes (openssl rand -base64 32)")
+	}
+
+	return nil
 }

@@ -149,7 +149,7 @@ func (s *Skill) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
 			return nil, fmt.Errorf("look up %s: bad address %v", host, a.IP)
 		}
 
-		ips = append(ips, ip)
+		ips = append(ips, ip.Unmap())
 	}
 
 	return ips, nil
