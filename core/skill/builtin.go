@@ -3,13 +3,10 @@ package skill
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
-
-	"github.com/expr-lang/expr"
 )
 
 // Time is the "time" skill: the current date and time in the person's
@@ -72,9 +69,9 @@ func (t Time) Run(_ context.Context, call Call) (string, error) {
 		fmt.Sprintf(" (%s, UTC%s)", zone, at.Format("-07:00")), nil
 }
 
-// Calculator is the "calculator" skill: arithmetic with an expression
-// evaluator that has no access to anything but numbers and a few math
-// functions, so the model's input can never run code.
+// Calculator is the "calculator" skill: arithmetic with an evaluator that
+// knows only numbers and a few math functions, so the model's input can
+// never run code.
 type Calculator struct{}
 
 // Name returns "calculator".
@@ -120,40 +117,6 @@ func (Calculator) Run(_ context.Context, call Call) (string, error) {
 	}
 
 	return formatNumber(v), nil
-}
-
-// mathEnv is everything an expression can see.
-var mathEnv = map[string]any{
-	"pi": math.Pi, "e": math.E,
-	"sqrt": math.Sqrt, "abs": math.Abs, "round": math.Round, "floor": math.Floor,
-	"ceil": math.Ceil, "pow": math.Pow, "log": math.Log10, "ln": math.Log,
-	"exp": math.Exp, "sin": math.Sin, "cos": math.Cos, "tan": math.Tan,
-	"min": math.Min, "max": math.Max,
-}
-
-// Evaluate computes an arithmetic expression.
-func Evaluate(src string) (float64, error) {
-	prog, err := expr.Compile(src, expr.Env(mathEnv), expr.DisableAllBuiltins(),
-		expr.AsFloat64(), expr.MaxNodes(200))
-	if err != nil {
-		return 0, fmt.Errorf("expression: cannot read it: %s", firstLine(err.Error()))
-	}
-
-	out, err := expr.Run(prog, mathEnv)
-	if err != nil {
-		return 0, fmt.Errorf("expression: %s", firstLine(err.Error()))
-	}
-
-	v, ok := out.(float64)
-	if !ok {
-		return 0, errors.New("expression: the result is not a number")
-	}
-
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, errors.New("expression: the result is not a finite number")
-	}
-
-	return v, nil
 }
 
 func formatNumber(v float64) string {

@@ -31,6 +31,14 @@ func TestCalculator(t *testing.T) {
 		{"len('abc')", "", "expression"},
 		{"'a' + 'b'", "", "expression"},
 		{"1 +", "", "cannot read"},
+		{"-2 ^ 2", "-4", ""},
+		{"2 ^ 3 ^ 2", "512", ""},
+		{"-(3 - 5) * 2", "4", ""},
+		{"pow(2, 0.5) * pow(2, 0.5)", "2", ""},
+		{"sqrt(1, 2)", "", "takes 1 argument"},
+		{"((1)", "", "want"},
+		{"1.2.3", "", "cannot read the number"},
+		{strings.Repeat("(", 150) + "1" + strings.Repeat(")", 150), "", "nests too deeply"},
 	}
 
 	for _, tc := range cases {
