@@ -54,7 +54,7 @@ func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
 		tools = append(tools, tool.Function.Name)
 	}
 
-	if strings.Join(tools, ",") != "calculator,memory,time,web_fetch" {
+	if strings.Join(tools, ",") != "calculator,memory,time,weather,web_fetch" {
 		t.Fatalf("model was offered %v", tools)
 	}
 

@@ -223,7 +223,8 @@ func newSkills(cfg config.Config, db *store.DB, log *slog.Logger) (*skill.Regist
 	}
 
 	return skill.NewRegistry(db, credential.New(db, box),
-		skill.Time{}, skill.Calculator{}, skill.Memory{DB: db}, webfetch.New(webfetch.Options{}))
+		skill.Time{}, skill.Calculator{}, skill.Memory{DB: db},
+		skill.Weather{URL: cfg.Skills.WeatherURL}, webfetch.New(webfetch.Options{}))
 }
 
 // registerAdapters creates the configured messenger adapters.

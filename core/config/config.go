@@ -24,6 +24,7 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Outbox   Outbox   `yaml:"outbox"`
 	Secrets  Secrets  `yaml:"secrets"`
+	Skills   Skills   `yaml:"skills"`
 	Webhook  Webhook  `yaml:"webhook"`
 }
 
@@ -44,6 +45,13 @@ type Agent struct {
 	MaxSteps int `yaml:"max_steps"`
 	// TimeZone is the IANA zone the agent reads and shows times in.
 	TimeZone string `yaml:"time_zone"`
+}
+
+// Skills configures the built-in skills.
+type Skills struct {
+	// WeatherURL is the OpenWeatherMap-compatible endpoint of the weather
+	// skill, whose api_key credential is set per agent.
+	WeatherURL string `yaml:"weather_url"`
 }
 
 // Secrets configures the encryption of stored credentials.

@@ -109,6 +109,8 @@ outbox:
 webhook:
   deliver_url: https://example.com/hook
   secret: 0123456789abcdef
+skills:
+  weather_url: http://127.0.0.1:9999/weather
 `
 
 	want := Config{
@@ -134,6 +136,7 @@ webhook:
 			DeliverURL: "https://example.com/hook",
 			Secret:     "0123456789abcdef",
 		},
+		Skills: Skills{WeatherURL: "http://127.0.0.1:9999/weather"},
 	}
 
 	cfg, err := Load(writeConfig(t, content), nil)
@@ -457,6 +460,10 @@ func TestValidate(t *testing.T) {
 		{
 			"time zone", func(c *Config) { c.Agent.TimeZone = "Mars/Olympus" },
 			"agent.time_zone", `"Mars/Olympus"`,
+		},
+		{
+			"weather url", func(c *Config) { c.Skills.WeatherURL = "weather.example" },
+			"skills.weather_url", "http",
 		},
 		{
 			"secrets key", func(c *Config) { c.Secrets.Key = "c2hvcnQ=" },

@@ -44,6 +44,9 @@ func Default() Config {
 			MaxAttempts: 8,
 			MaxBackoff:  5 * time.Minute,
 		},
+		Skills: Skills{
+			WeatherURL: "https://api.openweathermap.org/data/2.5/weather",
+		},
 		Webhook: Webhook{
 			DeliverURL: "",
 			Secret:     "",

@@ -48,6 +48,7 @@ func (c Config) Validate() error {
 		c.Outbox.validate,
 		c.Webhook.validate,
 		c.Secrets.validate,
+		c.Skills.validate,
 	}
 
 	for _, check := range checks {
@@ -306,6 +307,17 @@ func (s Secrets) validate() error {
 	raw, err := base64.StdEncoding.DecodeString(s.Key)
 	if err != nil || len(raw) != 32 {
 		return ruleError("secrets.key", "must be base64 of 32 bytes (openssl rand -base64 32)")
+	}
+
+	return nil
+}
+
+// validate checks the skills section.
+func (s Skills) validate() error {
+	u, err := url.Parse(s.WeatherURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ruleError("skills.weather_url", "must be an absolute http or https URL, got %q",
+			s.WeatherURL)
 	}
 
 	return nil
