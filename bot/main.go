@@ -22,6 +22,10 @@ commands:
   pair list                 list pairing requests waiting for approval
   pair approve CODE         allow the person behind a pairing code
   token create --name NAME  create an API token and print it
+  skill list                list the skills, on or off, with masked credentials
+  skill enable|disable NAME turn a skill on or off
+  skill set NAME CREDENTIAL store a credential, read from standard input
+  skill clear NAME          remove a skill's credentials
 
 Every command reads the same configuration: --config FILE (YAML), then
 BOT_<SECTION>_<KEY> environment variables. With neither, the gateway uses
@@ -69,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdPair(ctx, rest, stdout, stderr)
 	case "token":
 		return cmdToken(ctx, rest, stdout, stderr)
+	case "skill":
+		return cmdSkill(ctx, rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

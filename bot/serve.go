@@ -193,7 +193,7 @@ func newResponder(cfg config.Config, db *store.DB, log *slog.Logger) (agent.Resp
 			Vision: slices.Contains(cfg.AI.VisionModels, name)})
 	}
 
-	skills, err := newSkills(cfg, db, log)
+	skills, _, err := newSkills(cfg, db, log)
 	if err != nil {
 		return nil, err
 	}
@@ -211,20 +211,25 @@ func newResponder(cfg config.Config, db *store.DB, log *slog.Logger) (agent.Resp
 
 // newSkills builds the skill registry with the credential store, whose key
 // comes from secrets.key or the data directory.
-func newSkills(cfg config.Config, db *store.DB, log *slog.Logger) (*skill.Registry, error) {
+func newSkills(cfg config.Config, db *store.DB, log *slog.Logger,
+) (*skill.Registry, *credential.Store, error) {
 	key, err := secret.LoadKey(cfg.Secrets.Key, cfg.Data.Dir, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	box, err := secret.NewBox(key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	return skill.NewRegistry(db, credential.New(db, box),
+	creds := credential.New(db, box)
+
+	reg, err := skill.NewRegistry(db, creds,
 		skill.Time{}, skill.Calculator{}, skill.Memory{DB: db},
 		skill.Weather{URL: cfg.Skills.WeatherURL}, webfetch.New(webfetch.Options{}))
+
+	return reg, creds, err
 }
 
 // registerAdapters creates the configured messenger adapters.

@@ -262,3 +262,9 @@ func (t Tools) Run(ctx context.Context, req agent.Request, call llm.ToolCall) (s
 		Arguments: call.Arguments,
 	})
 }
+
+// Has reports whether a skill of that name is registered.
+func (r *Registry) Has(name string) bool {
+	_, ok := r.lookup(name)
+	return ok
+}
