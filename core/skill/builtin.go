@@ -127,11 +127,6 @@ func formatNumber(v float64) string {
 	return fmt.Sprintf("%.10g", v)
 }
 
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
-}
-
 // decodeArgs reads the model's arguments; an empty object is fine.
 func decodeArgs(raw json.RawMessage, v any) error {
 	if len(raw) == 0 {
