@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,9 +17,11 @@ func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
 
 	model := openaitest.NewServer(t, openaitest.WithAPIKey("model-key"))
 	model.Push(
-		openaitest.ToolReply(openaitest.ToolCall{Name: "calculator",
-			Arguments: `{"expression":"6 * 7"}`}),
-		openaitest.TextReply("Hello from the model"),
+		openaitest.Reply{ToolCalls: []openaitest.ToolCall{{Name: "calculator",
+			Arguments: `{"expression":"6 * 7"}`}},
+			Usage: openaitest.Usage{PromptTokens: 120, CompletionTokens: 12}},
+		openaitest.Reply{Text: "Hello from the model",
+			Usage: openaitest.Usage{PromptTokens: 140, CompletionTokens: 5}},
 	)
 
 	dir := t.TempDir()
@@ -65,6 +68,14 @@ func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
 
 	if _, err := os.Stat(filepath.Join(dir, "data", "secret.key")); err != nil {
 		t.Fatalf("no credential key was made on first start: %v", err)
+	}
+
+	var calls, tokens int
+	err := openData(t, dir).QueryRowContext(context.Background(),
+		"SELECT count(*), sum(input_tokens + output_tokens) FROM model_calls "+
+			"WHERE model = 'test-model' AND session_id IS NOT NULL").Scan(&calls, &tokens)
+	if err != nil || calls != 2 || tokens != 277 {
+		t.Fatalf("recorded %d calls with %d tokens (%v), want 2 with 277", calls, tokens, err)
 	}
 
 	if strings.Contains(p.logs(), "model-key") {

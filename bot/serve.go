@@ -18,6 +18,7 @@ import (
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/access"
 	"github.com/switchboardhq/switchboard/core/agent"
+	"github.com/switchboardhq/switchboard/core/budget"
 	"github.com/switchboardhq/switchboard/core/config"
 	"github.com/switchboardhq/switchboard/core/credential"
 	"github.com/switchboardhq/switchboard/core/llm"
@@ -205,8 +206,38 @@ func newResponder(cfg config.Config, db *store.DB, log *slog.Logger) (agent.Resp
 		MaxSteps:     cfg.Agent.MaxSteps,
 		Tools: skill.Tools{Registry: skills, AgentID: cfg.Agent.ID,
 			TimeZone: cfg.Agent.TimeZone},
+		OnCall: recordCall(db, cfg.Agent.ID, log),
 		Logger: log,
 	})
+}
+
+// recordCall stores every model call for the budget. A failure to store is
+// logged: the answer matters more than its accounting.
+func recordCall(db *store.DB, agentID string, log *slog.Logger,
+) func(context.Context, agent.Request, agent.Call) {
+	return func(ctx context.Context, req agent.Request, c agent.Call) {
+		rec := &budget.Call{
+			AgentID:      agentID,
+			Provider:     c.Provider,
+			Model:        c.Model,
+			InputTokens:  int64(c.Usage.InputTokens),
+			OutputTokens: int64(c.Usage.OutputTokens),
+			DurationMS:   c.Duration.Milliseconds(),
+			CreatedAt:    time.Now().UTC(),
+		}
+
+		if req.Session != nil {
+			rec.SessionID = req.Session.ID
+		}
+
+		if c.Err != nil {
+			rec.Error = c.Err.Error()
+		}
+
+		if err := budget.Record(context.WithoutCancel(ctx), db, rec); err != nil {
+			log.Error("record model call", "model", c.Model, "err", err)
+		}
+	}
 }
 
 // newSkills builds the skill registry with the credential store, whose key
