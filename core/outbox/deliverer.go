@@ -251,8 +251,12 @@ func (d *Deliverer) heads(ctx context.Context) ([]head, error) {
 		Group("channel", "chat_id", "thread_id").
 		Limit(1000).
 		Scan(ctx, &oldest)
-	if err != nil || len(oldest) == 0 {
-		return nil, wrap(err, "list conversations with pending answers")
+	if err != nil {
+		return nil, fmt.Errorf("list conversations with pending answers: %w", err)
+	}
+
+	if len(oldest) == 0 {
+		return nil, nil
 	}
 
 	ids := make([]int64, len(oldest))
@@ -277,14 +281,6 @@ func (d *Deliverer) heads(ctx context.Context) ([]head, error) {
 	}
 
 	return heads, nil
-}
-
-func wrap(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-
-	return fmt.Errorf("%s: %w", what, err)
 }
 
 // claim takes the rows for a lease and returns the ids it got: a row that

@@ -664,3 +664,38 @@ func TestStopLetsSendUnderWayFinish(t *testing.T) {
 		}
 	})
 }
+
+func TestTypingShownOnlyWhileTheResponderTakesLong(t *testing.T) {
+	t.Parallel()
+
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		t.Parallel()
+
+		slow := responderFunc(func(_ context.Context, req agent.Request) (agent.Reply, error) {
+			if req.Message.Text == "slow" {
+				time.Sleep(300 * time.Millisecond)
+			}
+
+			return agent.Reply{Text: req.Message.Text}, nil
+		})
+
+		h := newHarness(t, kind, withOptions(func(o *pipeline.Options) {
+			o.Responder = slow
+			o.TypingDelay = 50 * time.Millisecond
+		}))
+
+		h.deliver(direct(owner, 1, "fast"))
+		h.waitSent(1)
+
+		if n := h.a.Typing(); n != 0 {
+			t.Fatalf("a quick answer showed typing %d times", n)
+		}
+
+		h.deliver(direct(owner, 2, "slow"))
+		h.waitSent(2)
+
+		if n := h.a.Typing(); n != 1 {
+			t.Fatalf("a 300 ms answer showed typing %d times, want once", n)
+		}
+	})
+}

@@ -133,17 +133,6 @@ func Start(ctx context.Context, db bun.IDB, agentID string, c core.Conversation,
 	return s, nil
 }
 
-// Record appends turns to the session's transcript and moves its
-// last-message time. A session without a title takes the start of the first
-// user turn as its title.
-func Record(ctx context.Context, db bun.IDB, s *Session, turns ...*Turn) error {
-	if len(turns) == 0 {
-		return nil
-	}
-
-	return Append(ctx, db, turns[len(turns)-1].CreatedAt, Entry{Session: s, Turns: turns})
-}
-
 // Entry is turns to add to one session.
 type Entry struct {
 	Session *Session

@@ -140,19 +140,6 @@ func (db *DB) Exclusive() bool {
 	return db.Kind == SQLite
 }
 
-// IsUniqueViolation reports whether err is a unique-constraint failure in
-// either dialect.
-func IsUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-
-	msg := err.Error()
-
-	return strings.Contains(msg, "UNIQUE constraint failed") ||
-		strings.Contains(msg, "SQLSTATE 23505")
-}
-
 // ErrNotFound is returned by lookups that found no row.
 var ErrNotFound = errors.New("not found")
 

@@ -65,19 +65,3 @@ func Hash(secret string) string {
 
 	return hex.EncodeToString(sum[:])
 }
-
-// Lookup returns the token whose secret is given, or store's not-found
-// error from bun (sql.ErrNoRows).
-func Lookup(ctx context.Context, db bun.IDB, agentID, secret string) (*Token, error) {
-	t := new(Token)
-
-	err := db.NewSelect().Model(t).
-		Where("agent_id = ?", agentID).
-		Where("token_hash = ?", Hash(secret)).
-		Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("look up token: %w", err)
-	}
-
-	return t, nil
-}
