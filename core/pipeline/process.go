@@ -60,7 +60,7 @@ func (p *Pipeline) process(ctx context.Context, row *inboundRow) error {
 
 	// The common case, an allowed person writing free text, needs no
 	// transaction before the responder: the gate only reads.
-	_, _, isCommand := command.Parse(msg.Text)
+	name, args, isCommand := command.Parse(msg.Text)
 	if !isCommand {
 		verdict, err := p.policy.Gate(ctx, p.db, msg)
 		if err != nil {
@@ -93,7 +93,6 @@ func (p *Pipeline) process(ctx context.Context, row *inboundRow) error {
 			return p.answer(ctx, tx, row, msg, outcomePairing, verdict.Reply, now)
 		}
 
-		name, args, isCommand := command.Parse(msg.Text)
 		if !isCommand {
 			needAgent = true
 			return nil
