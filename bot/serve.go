@@ -79,24 +79,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 
-	migrator, err := store.NewMigrator(db)
+	srv, ln, err := listen(cfg, db, m, adapters, log)
 	if err != nil {
 		return err
 	}
 
-	handler := httpapi.New(httpapi.Deps{
-		Ready:    readiness{db: db, migrator: migrator},
-		Registry: m.Registry,
-		Mounts:   mounts(adapters),
-		Logger:   log,
-	})
-
-	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
-	}
-
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	srvErr := make(chan error, 1)
 
 	go func() { srvErr <- srv.Serve(ln) }()
@@ -135,6 +122,31 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("gateway stopped")
 
 	return nil
+}
+
+// listen opens the HTTP listener with health, readiness, metrics and the
+// adapters' webhooks.
+func listen(cfg config.Config, db *store.DB, m *metrics.Metrics, adapters []core.Adapter,
+	log *slog.Logger,
+) (*http.Server, net.Listener, error) {
+	migrator, err := store.NewMigrator(db)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	handler := httpapi.New(httpapi.Deps{
+		Ready:    readiness{db: db, migrator: migrator},
+		Registry: m.Registry,
+		Mounts:   mounts(adapters),
+		Logger:   log,
+	})
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
+	}
+
+	return &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}, ln, nil
 }
 
 func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log *slog.Logger,
