@@ -30,9 +30,26 @@ const MaxContentChars = 2000
 // fewer.
 const DefaultLimit = 20
 
+// DefaultRelevantLimit is how many memories Relevant returns when asked for
+// none or fewer.
+const DefaultRelevantLimit = 5
+
+// minRelevantRunes is the shortest word Relevant looks for, in characters.
+const minRelevantRunes = 3
+
 // maxQueryWords bounds the words of a search, so that a pasted paragraph
 // does not become a query with hundreds of terms.
 const maxQueryWords = 16
+
+// stopWords are common English words that Relevant ignores, because nearly
+// every message holds them. Words shorter than minRelevantRunes are ignored
+// anyway, so the list leaves them out.
+var stopWords = map[string]bool{
+	"the": true, "and": true, "you": true, "for": true, "what": true, "with": true,
+	"that": true, "this": true, "are": true, "was": true, "have": true, "from": true,
+	"about": true, "can": true, "how": true, "when": true, "where": true, "who": true,
+	"why": true, "your": true, "please": true,
+}
 
 // MaxPerAgent is how many memories one agent may hold, over all its people;
 // Save refuses more with ErrFull. Set it before the gateway starts: it is
@@ -179,17 +196,10 @@ func Search(ctx context.Context, db *store.DB, agentID string, viewer Owner, que
 
 	var out []Memory
 
-	q := db.NewSelect().Model(&out).
-		Where("memory.agent_id = ?", agentID).
-		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("memory.scope = ?", ScopeShared).
-				WhereOr("(memory.channel = ? AND memory.user_id = ?)",
-					viewer.Channel, viewer.UserID)
-		}).
-		Limit(int64(limit))
+	q := visibleTo(db.NewSelect().Model(&out), agentID, viewer).Limit(int64(limit))
 
-	if words := queryWords(query); len(words) > 0 {
-		q = textSearch(q, db.Kind, words)
+	if words := queryWords(query, nil); len(words) > 0 {
+		q = textSearch(q, db.Kind, words, allWords)
 	}
 
 	q = q.OrderExpr("memory.created_at DESC").OrderExpr("memory.id DESC")
@@ -201,6 +211,51 @@ func Search(ctx context.Context, db *store.DB, agentID string, viewer Owner, que
 	return out, nil
 }
 
+// Relevant returns the memories viewer may see that share at least one word
+// with text, best match first and, among equal matches, newest first; at
+// most limit (DefaultRelevantLimit when limit <= 0). It picks the memories
+// to put in the agent's prompt for an incoming message. Visibility is as
+// in Search. Unlike Search, any word suffices, and words shorter than
+// three characters and very common English words are ignored, so "what is
+// my dog called?" looks for "dog" and "called". A text without other words
+// returns nil: it runs no query at all.
+func Relevant(ctx context.Context, db *store.DB, agentID string, viewer Owner, text string,
+	limit int,
+) ([]Memory, error) {
+	words := relevantWords(text)
+	if len(words) == 0 {
+		return nil, nil
+	}
+
+	if limit <= 0 {
+		limit = DefaultRelevantLimit
+	}
+
+	var out []Memory
+
+	q := visibleTo(db.NewSelect().Model(&out), agentID, viewer).Limit(int64(limit))
+	q = textSearch(q, db.Kind, words, anyWord).
+		OrderExpr("memory.created_at DESC").OrderExpr("memory.id DESC")
+
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find memories of agent %s relevant to a message: %w",
+			agentID, err)
+	}
+
+	return out, nil
+}
+
+// visibleTo restricts q to the memories of the agent that viewer may see:
+// the shared ones and viewer's own private ones.
+func visibleTo(q *bun.SelectQuery, agentID string, viewer Owner) *bun.SelectQuery {
+	return q.Where("memory.agent_id = ?", agentID).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("memory.scope = ?", ScopeShared).
+				WhereOr("(memory.channel = ? AND memory.user_id = ?)",
+					viewer.Channel, viewer.UserID)
+		})
+}
+
 // List returns the newest memories of the agent that viewer may see, at
 // most limit (DefaultLimit when limit <= 0).
 func List(ctx context.Context, db *store.DB, agentID string, viewer Owner, limit int,
@@ -208,13 +263,25 @@ func List(ctx context.Context, db *store.DB, agentID string, viewer Owner, limit
 	return Search(ctx, db, agentID, viewer, "", limit)
 }
 
-// textSearch restricts q to the memories that hold every word and orders
-// the best match first. It is the only place where the dialects differ:
-// SQLite joins the FTS5 table memories_fts and ranks by bm25; PostgreSQL
-// matches the generated tsvector column search and ranks by ts_rank. Each
-// word is quoted and searched as a prefix; queryWords leaves only letters
-// and digits in it, so it cannot carry query syntax.
-func textSearch(q *bun.SelectQuery, kind store.Dialect, words []string) *bun.SelectQuery {
+// match says whether textSearch wants every word of a query or any one.
+type match int
+
+const (
+	// allWords matches the memories that hold every word.
+	allWords match = iota
+	// anyWord matches the memories that hold at least one word.
+	anyWord
+)
+
+// textSearch restricts q to the memories that hold every word, or any
+// word, as m says, and orders the best match first. It is the only place
+// where the dialects differ: SQLite joins the FTS5 table memories_fts and
+// ranks by bm25; PostgreSQL matches the generated tsvector column search
+// and ranks by ts_rank. Each word is quoted and searched as a prefix;
+// queryWords leaves only letters and digits in it, so it cannot carry query
+// syntax.
+func textSearch(q *bun.SelectQuery, kind store.Dialect, words []string, m match,
+) *bun.SelectQuery {
 	terms := make([]string, len(words))
 
 	if kind == store.Postgres {
@@ -222,7 +289,12 @@ func textSearch(q *bun.SelectQuery, kind store.Dialect, words []string) *bun.Sel
 			terms[i] = "'" + w + "':*"
 		}
 
-		tsq := strings.Join(terms, " & ")
+		op := " & "
+		if m == anyWord {
+			op = " | "
+		}
+
+		tsq := strings.Join(terms, op)
 
 		return q.Where("memory.search @@ to_tsquery('simple', ?)", tsq).
 			OrderExpr("ts_rank(memory.search, to_tsquery('simple', ?), 1) DESC", tsq)
@@ -232,28 +304,57 @@ func textSearch(q *bun.SelectQuery, kind store.Dialect, words []string) *bun.Sel
 		terms[i] = `"` + w + `"*`
 	}
 
+	op := " "
+	if m == anyWord {
+		op = " OR "
+	}
+
 	return q.Join("JOIN memories_fts ON memories_fts.rowid = memory.id").
-		Where("memories_fts MATCH ?", strings.Join(terms, " ")).
+		Where("memories_fts MATCH ?", strings.Join(terms, op)).
 		OrderExpr("bm25(memories_fts)")
 }
 
 // queryWords splits a search query into the words Search looks for: runs of
-// letters and digits, lower-cased, at most the first 16. Everything else,
-// quotes, operators and punctuation alike, only separates words.
-func queryWords(query string) []string {
+// letters and digits, lower-cased, at most the first 16 that keep accepts
+// (all of them when keep is nil). Everything else, quotes, operators and
+// punctuation alike, only separates words.
+func queryWords(query string, keep func(word string) bool) []string {
 	fields := strings.FieldsFunc(query, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
 
-	if len(fields) > maxQueryWords {
-		fields = fields[:maxQueryWords]
+	words := fields[:0]
+
+	for _, f := range fields {
+		w := strings.ToLower(f)
+		if keep != nil && !keep(w) {
+			continue
+		}
+
+		words = append(words, w)
+		if len(words) == maxQueryWords {
+			break
+		}
 	}
 
-	for i, f := range fields {
-		fields[i] = strings.ToLower(f)
-	}
+	return words
+}
 
-	return fields
+// relevantWords splits a message into the words Relevant looks for: those
+// of queryWords, without duplicates, words shorter than minRelevantRunes
+// and stopWords.
+func relevantWords(text string) []string {
+	seen := make(map[string]bool)
+
+	return queryWords(text, func(w string) bool {
+		if seen[w] || stopWords[w] || utf8.RuneCountInString(w) < minRelevantRunes {
+			return false
+		}
+
+		seen[w] = true
+
+		return true
+	})
 }
 
 // Forget deletes the memory id of the agent if viewer owns it, private or

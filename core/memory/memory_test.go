@@ -227,6 +227,248 @@ func TestSearchTreatsSyntaxAsText(t *testing.T) {
 	})
 }
 
+func TestRelevantMatchesAnyWord(t *testing.T) {
+	t.Parallel()
+
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		t.Parallel()
+
+		db := storetest.Open(t, kind)
+		save(t, db, alice, memory.ScopeShared, "Alice has a dog named Rex")
+		save(t, db, alice, memory.ScopeShared, "The office plant is called Gerald")
+		save(t, db, alice, memory.ScopeShared, "Bob prefers tea to coffee")
+
+		tests := []struct {
+			name string
+			text string
+			want []string
+		}{
+			{"one word of many", "what is my dog called?", []string{
+				"Alice has a dog named Rex", "The office plant is called Gerald",
+			}},
+			{"one word in any case", "Is COFFEE ready?", []string{"Bob prefers tea to coffee"}},
+			{"prefix", "Is Geral there?", []string{"The office plant is called Gerald"}},
+			{"repeated word", "tea tea tea", []string{"Bob prefers tea to coffee"}},
+			{"no word matches", "giraffes sleep standing", nil},
+		}
+
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+
+				got := contents(relevant(t, db, alice, tt.text, 0))
+				slices.Sort(got)
+
+				if !slices.Equal(got, tt.want) {
+					t.Fatalf("Relevant(%q) = %q, want %q", tt.text, got, tt.want)
+				}
+			})
+		}
+	})
+}
+
+func TestRelevantRanksBetterMatchFirst(t *testing.T) {
+	t.Parallel()
+
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		t.Parallel()
+
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+
+		// The better match is saved first and oldest, so that newest-first
+		// order alone would put it last.
+		best := "Rex loves long walks in the park"
+		saveAt(t, db, best, t0)
+		saveAt(t, db, "Rex hates baths", t0.Add(time.Minute))
+		saveAt(t, db, "Rex chews socks", t0.Add(2*time.Minute))
+
+		for i := range 5 {
+			saveAt(t, db, "Gerald needs water", t0.Add(time.Duration(i+3)*time.Minute))
+		}
+
+		got := contents(relevant(t, db, bob, "Does Rex enjoy walks in the park?", 0))
+		want := []string{best, "Rex chews socks", "Rex hates baths"}
+
+		if !slices.Equal(got, want) {
+			t.Fatalf("Relevant = %q, want %q: best first, then equal matches newest first",
+				got, want)
+		}
+
+		got = contents(relevant(t, db, bob, "rex", 1))
+		if len(got) != 1 {
+			t.Fatalf("Relevant(rex, limit 1) = %q, want one memory", got)
+		}
+
+		if got := relevant(t, db, bob, "gerald", 0); len(got) != memory.DefaultRelevantLimit {
+			t.Fatalf("Relevant(gerald, limit 0) returned %d memories, want %d",
+				len(got), memory.DefaultRelevantLimit)
+		}
+
+		if _, err := memory.Relevant(ctx, db, agent, bob, "gerald", -1); err != nil {
+			t.Fatalf("Relevant with a negative limit: %v", err)
+		}
+	})
+}
+
+func TestRelevantKeepsPrivateMemoriesPrivate(t *testing.T) {
+	t.Parallel()
+
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		t.Parallel()
+
+		db := storetest.Open(t, kind)
+		save(t, db, alice, memory.ScopePrivate, "Alice secret: the locker code is 4711")
+		save(t, db, alice, memory.ScopeShared, "Alice shared: the wifi is called locker")
+		save(t, db, bob, memory.ScopePrivate, "Bob secret: his locker is number 12")
+
+		if _, err := memory.Save(context.Background(), db, "agent-2", alice,
+			memory.ScopeShared, "Other agent: locker room", t0); err != nil {
+			t.Fatalf("Save for another agent: %v", err)
+		}
+
+		tests := []struct {
+			name   string
+			viewer memory.Owner
+			text   string
+			want   []string
+		}{
+			{"owner sees own private and shared", alice, "where is my locker?", []string{
+				"Alice secret: the locker code is 4711",
+				"Alice shared: the wifi is called locker",
+			}},
+			{"other person sees shared and own", bob, "where is my locker?", []string{
+				"Alice shared: the wifi is called locker",
+				"Bob secret: his locker is number 12",
+			}},
+			{"same user id on another channel", aliceOnDiscord, "locker", []string{
+				"Alice shared: the wifi is called locker",
+			}},
+			{"private word not leaked", bob, "is 4711 a code?", nil},
+			{"private words not leaked", bob, "secret code 4711", []string{
+				"Bob secret: his locker is number 12",
+			}},
+		}
+
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+
+				got := contents(relevant(t, db, tt.viewer, tt.text, 0))
+				slices.Sort(got)
+
+				if !slices.Equal(got, tt.want) {
+					t.Fatalf("Relevant(%q) as %s = %q, want %q",
+						tt.text, tt.viewer.UserID, got, tt.want)
+				}
+			})
+		}
+	})
+}
+
+func TestRelevantIgnoresStopAndShortWords(t *testing.T) {
+	t.Parallel()
+
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		t.Parallel()
+
+		db := storetest.Open(t, kind)
+
+		// Every word of these texts is in a memory, so only ignoring them
+		// keeps Relevant from finding something.
+		save(t, db, alice, memory.ScopeShared,
+			"What about you and me? Where, when, why, who, how: that is this")
+		save(t, db, alice, memory.ScopeShared,
+			"Please have your tea with the cake from Al, I am ok, we can go, as it was, "+
+				"for we are on it")
+
+		tests := []string{
+			"",
+			"   ",
+			"?!",
+			"what is my name?",
+			"Where are you?",
+			"PLEASE, can you help me with that?",
+			"I am ok, go on",
+			"a b c é ü 12",
+			"Who was that, and why, and how, and when, and from where?",
+			"Is this about you?",
+		}
+
+		for _, text := range tests {
+			t.Run(text, func(t *testing.T) {
+				t.Parallel()
+
+				if got := relevant(t, db, alice, text, 0); got != nil {
+					t.Fatalf("Relevant(%q) = %q, want nil", text, contents(got))
+				}
+			})
+		}
+
+		// A long message whose first words are all ignored still finds the
+		// word after them.
+		text := strings.Repeat("what is this and that? ", 10) + "cake"
+		if got := relevant(t, db, alice, text, 0); len(got) != 1 {
+			t.Fatalf("Relevant(%q) = %q, want the cake", text, contents(got))
+		}
+	})
+}
+
+func TestRelevantTreatsSyntaxAsText(t *testing.T) {
+	t.Parallel()
+
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		t.Parallel()
+
+		db := storetest.Open(t, kind)
+		save(t, db, alice, memory.ScopeShared, "Alice likes coffee")
+		save(t, db, alice, memory.ScopeShared, "Bob likes tea")
+
+		coffee := []string{"Alice likes coffee"}
+		tea := []string{"Bob likes tea"}
+		both := []string{"Alice likes coffee", "Bob likes tea"}
+
+		tests := []struct {
+			text string
+			want []string
+		}{
+			{`"coffee`, coffee},
+			{`coffee"`, coffee},
+			{`'coffee'`, coffee},
+			{`coffee*`, coffee},
+			{`*coffee`, coffee},
+			{`-coffee`, coffee},
+			{`(coffee`, coffee},
+			{`coffee)`, coffee},
+			{`coff:*`, coffee},
+			{`!coffee`, coffee},
+			{`coffee & | <->`, coffee},
+			{`content:coffee`, coffee},
+			{`coffee OR tea`, both},
+			{`coffee AND tea`, both},
+			{`coffee NOT tea`, both},
+			{`NEAR(coffee tea)`, both},
+			{`^tea`, tea},
+			{`tea}{`, tea},
+			{`'tea' || "tea"`, tea},
+			{`"" '' () * : & | !`, nil},
+		}
+
+		for _, tt := range tests {
+			t.Run(tt.text, func(t *testing.T) {
+				t.Parallel()
+
+				got := contents(relevant(t, db, alice, tt.text, 0))
+				slices.Sort(got)
+
+				if !slices.Equal(got, tt.want) {
+					t.Fatalf("Relevant(%q) = %q, want %q", tt.text, got, tt.want)
+				}
+			})
+		}
+	})
+}
+
 func TestForget(t *testing.T) {
 	t.Parallel()
 
@@ -409,6 +651,30 @@ func search(t *testing.T, db *store.DB, viewer memory.Owner, query string, limit
 	got, err := memory.Search(context.Background(), db, agent, viewer, query, limit)
 	if err != nil {
 		t.Fatalf("Search(%q): %v", query, err)
+	}
+
+	return got
+}
+
+// saveAt stores a shared memory of Bob for the test agent, created at the
+// given time, or fails the test.
+func saveAt(t *testing.T, db *store.DB, content string, at time.Time) {
+	t.Helper()
+
+	_, err := memory.Save(context.Background(), db, agent, bob, memory.ScopeShared, content, at)
+	if err != nil {
+		t.Fatalf("Save(%q): %v", content, err)
+	}
+}
+
+// relevant runs Relevant for the test agent or fails the test.
+func relevant(t *testing.T, db *store.DB, viewer memory.Owner, text string, limit int,
+) []memory.Memory {
+	t.Helper()
+
+	got, err := memory.Relevant(context.Background(), db, agent, viewer, text, limit)
+	if err != nil {
+		t.Fatalf("Relevant(%q): %v", text, err)
 	}
 
 	return got
