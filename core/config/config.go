@@ -17,6 +17,8 @@ import (
 type Config struct {
 	Agent    Agent    `yaml:"agent"`
 	AI       AI       `yaml:"ai"`
+	Budget   Budget   `yaml:"budget"`
+	Routing  Routing  `yaml:"routing"`
 	Access   Access   `yaml:"access"`
 	Database Database `yaml:"database"`
 	Data     Data     `yaml:"data"`
@@ -79,6 +81,36 @@ type AI struct {
 	ContextWindow int `yaml:"context_window"`
 	// VisionModels lists the models that accept images.
 	VisionModels []string `yaml:"vision_models"`
+	// Prices lists "model=input/output", in US dollars per million tokens,
+	// for the cost of each call; a model without a price costs nothing.
+	Prices []string `yaml:"prices"`
+}
+
+// Budget limits what the agent spends per billing period, the calendar
+// month in agent.time_zone.
+type Budget struct {
+	// MessagesLimit bounds the messages answered with a model; 0 is none.
+	MessagesLimit int `yaml:"messages_limit"`
+	// CostLimit bounds the cost in US dollars, from ai.prices; 0 is none.
+	CostLimit float64 `yaml:"cost_limit"`
+	// StepDownPercent is the share of a limit after which routing picks
+	// the next cheaper tier. Default 80.
+	StepDownPercent int `yaml:"step_down_percent"`
+}
+
+// Routing picks the model for each message by how complex it looks: the
+// cheap model, ai.model (standard) or the premium model.
+type Routing struct {
+	// CheapModel answers simple messages; empty means ai.model.
+	CheapModel string `yaml:"cheap_model"`
+	// PremiumModel answers complex messages; empty means ai.model.
+	PremiumModel string `yaml:"premium_model"`
+	// CheapBelow is the complexity score (0 to 100) below which the cheap
+	// model answers. Default 30.
+	CheapBelow int `yaml:"cheap_below"`
+	// PremiumFrom is the score from which the premium model answers.
+	// Default 60.
+	PremiumFrom int `yaml:"premium_from"`
 }
 
 // Access configures who may talk to the agent.

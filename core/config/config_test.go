@@ -88,6 +88,16 @@ ai:
   fallback_models: [qwen2.5]
   context_window: 32768
   vision_models: [llava]
+  prices: ["llama3.2=0/0", "gpt-4o=2.50/10"]
+budget:
+  messages_limit: 500
+  cost_limit: 12.5
+  step_down_percent: 90
+routing:
+  cheap_model: llama3.2:1b
+  premium_model: qwen2.5:32b
+  cheap_below: 20
+  premium_from: 70
 access:
   owners: ["telegram:42", "slack:T01:U02"]
   group_reply: all
@@ -118,7 +128,10 @@ skills:
 			SystemPrompt: "Be terse.", MaxSteps: 5, TimeZone: "Europe/Berlin"},
 		AI: AI{Provider: "openai", BaseURL: "http://127.0.0.1:11434/v1", Model: "llama3.2",
 			FallbackModels: []string{"qwen2.5"}, ContextWindow: 32768,
-			VisionModels: []string{"llava"}},
+			VisionModels: []string{"llava"}, Prices: []string{"llama3.2=0/0", "gpt-4o=2.50/10"}},
+		Budget: Budget{MessagesLimit: 500, CostLimit: 12.5, StepDownPercent: 90},
+		Routing: Routing{CheapModel: "llama3.2:1b", PremiumModel: "qwen2.5:32b", CheapBelow: 20,
+			PremiumFrom: 70},
 		Access: Access{
 			Owners:     []string{"telegram:42", "slack:T01:U02"},
 			GroupReply: "all",
@@ -279,6 +292,8 @@ func TestLoadEnv(t *testing.T) {
 		"BOT_ACCESS_OWNERS= telegram:1 ,, web:alice:2,",
 		"BOT_DATABASE_URL=sqlite:/tmp/other.db",
 		"BOT_DATABASE_SQLITE_SYNCHRONOUS=full",
+		"BOT_BUDGET_COST_LIMIT=7.25",
+		"BOT_AI_PRICES=gpt-4o-mini=0.15/0.60",
 		"BOT_TEST_DATABASE_URL=postgres://ignored",
 		"BOT_TOKEN=ignored",
 	}
@@ -296,6 +311,8 @@ func TestLoadEnv(t *testing.T) {
 	want.Access.Owners = []string{"telegram:1", "web:alice:2"}
 	want.Database.URL = "sqlite:/tmp/other.db"
 	want.Database.SQLiteSynchronous = "full"
+	want.Budget.CostLimit = 7.25
+	want.AI.Prices = []string{"gpt-4o-mini=0.15/0.60"}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", cfg, want)
 	}
@@ -402,6 +419,38 @@ func TestValidate(t *testing.T) {
 			"agent.id", "",
 		},
 		{"agent name empty", func(c *Config) { c.Agent.Name = " " }, "agent.name", ""},
+		{
+			"price without slash", func(c *Config) { c.AI.Prices = []string{"m=1"} },
+			"ai.prices", `"m=1"`,
+		},
+		{
+			"negative price", func(c *Config) { c.AI.Prices = []string{"m=-1/2"} },
+			"ai.prices", "-1",
+		},
+		{
+			"price twice", func(c *Config) { c.AI.Prices = []string{"m=1/2", "m=1/3"} },
+			"ai.prices", "twice",
+		},
+		{
+			"negative messages limit", func(c *Config) { c.Budget.MessagesLimit = -1 },
+			"budget.messages_limit", "-1",
+		},
+		{
+			"negative cost limit", func(c *Config) { c.Budget.CostLimit = -0.5 },
+			"budget.cost_limit", "-0.5",
+		},
+		{
+			"step down too low", func(c *Config) { c.Budget.StepDownPercent = 10 },
+			"budget.step_down_percent", "10",
+		},
+		{
+			"cheap above premium", func(c *Config) { c.Routing.CheapBelow = 80 },
+			"routing.premium_from", "80",
+		},
+		{
+			"premium past 101", func(c *Config) { c.Routing.PremiumFrom = 200 },
+			"routing.premium_from", "200",
+		},
 		{
 			"agent name too long", func(c *Config) { c.Agent.Name = strings.Repeat("é", 65) },
 			"agent.name", "65",

@@ -21,6 +21,16 @@ func Default() Config {
 			FallbackModels: []string{},
 			ContextWindow:  128_000,
 			VisionModels:   []string{},
+			Prices:         []string{},
+		},
+		Budget: Budget{
+			MessagesLimit:   0,
+			CostLimit:       0,
+			StepDownPercent: 80,
+		},
+		Routing: Routing{
+			CheapBelow:  30,
+			PremiumFrom: 60,
 		},
 		Access: Access{
 			Owners:     []string{},

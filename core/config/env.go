@@ -121,7 +121,8 @@ func sectionOf(name string, sections []envSection) (envSection, bool) {
 }
 
 // setFromEnv parses raw into v according to v's type: strings as they are,
-// durations with time.ParseDuration, ints with strconv.Atoi, and string
+// durations with time.ParseDuration, ints with strconv.Atoi, floats with
+// strconv.ParseFloat, and string
 // lists split at commas with blanks trimmed and empty entries dropped.
 func setFromEnv(v reflect.Value, raw string) error {
 	if v.Type() == reflect.TypeFor[time.Duration]() {
@@ -144,6 +145,13 @@ func setFromEnv(v reflect.Value, raw string) error {
 			return err
 		}
 		v.SetInt(int64(n))
+
+	case v.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return err
+		}
+		v.SetFloat(f)
 
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
 		list := reflect.MakeSlice(v.Type(), 0, 0)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/core/budget"
 )
 
 // FieldError is a configuration value that breaks a rule. Key is the dotted
@@ -40,6 +43,8 @@ func (c Config) Validate() error {
 	checks := []func() error{
 		c.Agent.validate,
 		c.AI.validate,
+		c.Budget.validate,
+		c.Routing.validate,
 		c.Access.validate,
 		c.Database.validate,
 		c.Data.validate,
@@ -106,7 +111,44 @@ func (a AI) validate() error {
 		}
 	}
 
+	if _, err := budget.ParsePrices(a.Prices); err != nil {
+		return ruleError("ai.prices", "%v", err)
+	}
+
 	return inRange("ai.context_window", a.ContextWindow, 8_192, 10_000_000)
+}
+
+// validate checks the budget section.
+func (b Budget) validate() error {
+	if b.MessagesLimit < 0 {
+		return ruleError("budget.messages_limit", "must be 0 (no limit) or more, got %d",
+			b.MessagesLimit)
+	}
+
+	if b.CostLimit < 0 || math.IsNaN(b.CostLimit) || math.IsInf(b.CostLimit, 0) {
+		return ruleError("budget.cost_limit", "must be 0 (no limit) or a number of dollars, "+
+			"got %v", b.CostLimit)
+	}
+
+	return inRange("budget.step_down_percent", b.StepDownPercent, 50, 100)
+}
+
+// validate checks the routing section.
+func (r Routing) validate() error {
+	if err := inRange("routing.cheap_below", r.CheapBelow, 0, 100); err != nil {
+		return err
+	}
+
+	if err := inRange("routing.premium_from", r.PremiumFrom, 1, 101); err != nil {
+		return err
+	}
+
+	if r.PremiumFrom < r.CheapBelow {
+		return ruleError("routing.premium_from", "must be at least routing.cheap_below (%d), "+
+			"got %d", r.CheapBelow, r.PremiumFrom)
+	}
+
+	return nil
 }
 
 // validate checks the access section; user ids may contain further colons.
