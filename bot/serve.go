@@ -9,25 +9,15 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"time"
 
-	"github.com/switchboardhq/switchboard/adapters/anthropic"
-	"github.com/switchboardhq/switchboard/adapters/openai"
 	"github.com/switchboardhq/switchboard/adapters/webhook"
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/access"
-	"github.com/switchboardhq/switchboard/core/agent"
-	"github.com/switchboardhq/switchboard/core/budget"
 	"github.com/switchboardhq/switchboard/core/config"
-	"github.com/switchboardhq/switchboard/core/credential"
-	"github.com/switchboardhq/switchboard/core/llm"
 	"github.com/switchboardhq/switchboard/core/metrics"
 	"github.com/switchboardhq/switchboard/core/outbox"
 	"github.com/switchboardhq/switchboard/core/pipeline"
-	"github.com/switchboardhq/switchboard/core/secret"
-	"github.com/switchboardhq/switchboard/core/skill"
-	"github.com/switchboardhq/switchboard/core/skill/webfetch"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/httpapi"
 )
@@ -177,102 +167,6 @@ func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log 
 		Logger:  log,
 		Metrics: m,
 	})
-}
-
-// newResponder builds what answers free text: the echo, the agent loop on
-// the configured provider, or, with no provider, a reply that says how to
-// configure one.
-func newResponder(cfg config.Config, db *store.DB, log *slog.Logger) (agent.Responder, error) {
-	switch {
-	case cfg.Agent.Responder == "echo":
-		return agent.Echo{}, nil
-	case cfg.AI.Provider == "":
-		log.Warn("no model provider configured: free text gets a reply that says how to set one")
-		return agent.Unconfigured{}, nil
-	}
-
-	var provider llm.Provider
-
-	switch cfg.AI.Provider {
-	case "anthropic":
-		provider = anthropic.New(anthropic.Config{BaseURL: cfg.AI.BaseURL, APIKey: cfg.AI.APIKey})
-	default:
-		provider = openai.New(openai.Config{BaseURL: cfg.AI.BaseURL, APIKey: cfg.AI.APIKey})
-	}
-
-	var models []agent.Model
-	for _, name := range append([]string{cfg.AI.Model}, cfg.AI.FallbackModels...) {
-		models = append(models, agent.Model{Name: name, ContextWindow: cfg.AI.ContextWindow,
-			Vision: slices.Contains(cfg.AI.VisionModels, name)})
-	}
-
-	skills, _, err := newSkills(cfg, db, log)
-	if err != nil {
-		return nil, err
-	}
-
-	return agent.NewLoop(agent.LoopConfig{
-		Provider:     provider,
-		Models:       models,
-		SystemPrompt: cfg.Agent.SystemPrompt,
-		MaxSteps:     cfg.Agent.MaxSteps,
-		Tools: skill.Tools{Registry: skills, AgentID: cfg.Agent.ID,
-			TimeZone: cfg.Agent.TimeZone},
-		OnCall: recordCall(db, cfg.Agent.ID, log),
-		Logger: log,
-	})
-}
-
-// recordCall stores every model call for the budget. A failure to store is
-// logged: the answer matters more than its accounting.
-func recordCall(db *store.DB, agentID string, log *slog.Logger,
-) func(context.Context, agent.Request, agent.Call) {
-	return func(ctx context.Context, req agent.Request, c agent.Call) {
-		rec := &budget.Call{
-			AgentID:      agentID,
-			Provider:     c.Provider,
-			Model:        c.Model,
-			InputTokens:  int64(c.Usage.InputTokens),
-			OutputTokens: int64(c.Usage.OutputTokens),
-			DurationMS:   c.Duration.Milliseconds(),
-			CreatedAt:    time.Now().UTC(),
-		}
-
-		if req.Session != nil {
-			rec.SessionID = req.Session.ID
-		}
-
-		if c.Err != nil {
-			rec.Error = c.Err.Error()
-		}
-
-		if err := budget.Record(context.WithoutCancel(ctx), db, rec); err != nil {
-			log.Error("record model call", "model", c.Model, "err", err)
-		}
-	}
-}
-
-// newSkills builds the skill registry with the credential store, whose key
-// comes from secrets.key or the data directory.
-func newSkills(cfg config.Config, db *store.DB, log *slog.Logger,
-) (*skill.Registry, *credential.Store, error) {
-	key, err := secret.LoadKey(cfg.Secrets.Key, cfg.Data.Dir, log)
-	if err != nil {
-		return nil, nil, err
-	}
-
-	box, err := secret.NewBox(key)
-	if err != nil {
-		return nil, nil, err
-	}
-
-	creds := credential.New(db, box)
-
-	reg, err := skill.NewRegistry(db, creds,
-		skill.Time{}, skill.Calculator{}, skill.Memory{DB: db},
-		skill.Weather{URL: cfg.Skills.WeatherURL}, webfetch.New(webfetch.Options{}))
-
-	return reg, creds, err
 }
 
 // registerAdapters creates the configured messenger adapters.

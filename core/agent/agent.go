@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/llm"
 	"github.com/switchboardhq/switchboard/core/session"
 )
 
@@ -16,18 +17,30 @@ import (
 type Request struct {
 	// Message is the person's message.
 	Message core.Inbound
+	// InboundID is the stored message's id, 0 when it was not stored.
+	InboundID int64
 	// Session is the conversation it belongs to.
 	Session *session.Session
 	// History reads the session's recent transcript, oldest first, without
 	// Message. It queries the database on each call, so a responder that
 	// needs no history costs none.
 	History func(ctx context.Context) ([]session.Turn, error)
+	// OnText, when not nil, is handed the answer's text piece by piece
+	// while the model writes it, from the responder's goroutine. Text a
+	// model writes before it asks for tools is handed over too.
+	OnText func(delta string)
 }
 
 // Reply is a responder's answer.
 type Reply struct {
 	// Text is the answer; the pipeline splits it for the messenger.
 	Text string
+	// Model is the model that wrote the answer; empty when none did.
+	Model string
+	// Tools names the tools the model ran, in the order it asked for them.
+	Tools []string
+	// Usage sums the tokens of the model calls for this answer.
+	Usage llm.Usage
 }
 
 // Responder answers free-text messages. The pipeline calls Respond once per

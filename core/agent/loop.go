@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,8 +38,19 @@ type Call struct {
 	Provider string
 	Model    string
 	Usage    llm.Usage
-	Err      error
-	Duration time.Duration
+	// ToolCalls counts the tools the model asked for in its answer.
+	ToolCalls int
+	Err       error
+	Duration  time.Duration
+}
+
+// Plan is how one message is to be answered.
+type Plan struct {
+	// Models are tried in order; empty means LoopConfig.Models.
+	Models []Model
+	// Refusal, when not empty, is the answer, and no model is called: the
+	// budget is used up, for instance.
+	Refusal string
 }
 
 // LoopConfig configures a Loop.
@@ -54,6 +66,11 @@ type LoopConfig struct {
 	MaxSteps int
 	// Tools, when not nil, offers tools to the model.
 	Tools Tools
+	// Plan, when not nil, picks the models for each message or refuses it.
+	Plan func(ctx context.Context, req Request) (Plan, error)
+	// Recall, when not nil, returns what the agent remembers that may
+	// matter for the message; it is added to the system prompt.
+	Recall func(ctx context.Context, req Request) ([]string, error)
 	// OnCall, when not nil, is told of every model call.
 	OnCall func(ctx context.Context, req Request, c Call)
 	// MaxRetries bounds retries of one model after Retry or Wait before
@@ -122,6 +139,23 @@ func (l *Loop) Name() string { return l.cfg.Provider.Name() }
 
 // Respond answers one message.
 func (l *Loop) Respond(ctx context.Context, req Request) (Reply, error) {
+	plan := Plan{Models: l.cfg.Models}
+
+	if l.cfg.Plan != nil {
+		var err error
+		if plan, err = l.cfg.Plan(ctx, req); err != nil {
+			return Reply{}, fmt.Errorf("plan the answer: %w", err)
+		}
+
+		if plan.Refusal != "" {
+			return Reply{Text: plan.Refusal}, nil
+		}
+
+		if len(plan.Models) == 0 {
+			plan.Models = l.cfg.Models
+		}
+	}
+
 	var history []session.Turn
 
 	if req.History != nil {
@@ -131,31 +165,85 @@ func (l *Loop) Respond(ctx context.Context, req Request) (Reply, error) {
 		}
 	}
 
+	system, err := l.system(ctx, req)
+	if err != nil {
+		return Reply{}, err
+	}
+
 	var tools []llm.Tool
 	if l.cfg.Tools != nil {
 		tools = l.cfg.Tools.Schemas(ctx, req)
 	}
 
-	conv := conversation(history, req)
+	t := turn{req: req, system: system, tools: tools, conv: conversation(history, req)}
 
 	for step := 1; step <= l.cfg.MaxSteps; step++ {
-		resp, err := l.call(ctx, req, conv, tools)
+		resp, err := l.call(ctx, &t, plan.Models)
 		if err != nil {
 			return Reply{}, err
 		}
 
 		if len(resp.ToolCalls) == 0 {
-			return Reply{Text: resp.Text}, nil
+			t.reply.Text = resp.Text
+			return t.reply, nil
 		}
 
-		conv.turns = append(conv.turns, llm.Message{
+		for _, c := range resp.ToolCalls {
+			t.reply.Tools = append(t.reply.Tools, c.Name)
+		}
+
+		t.conv.turns = append(t.conv.turns, llm.Message{
 			Role: llm.RoleAssistant, Text: resp.Text, ToolCalls: resp.ToolCalls,
 		})
-		conv.turns = append(conv.turns, l.runTools(ctx, req, resp.ToolCalls)...)
+		t.conv.turns = append(t.conv.turns, l.runTools(ctx, req, resp.ToolCalls)...)
 	}
 
-	return Reply{Text: fmt.Sprintf("I stopped after %d steps without reaching an answer. "+
-		"Please ask again, perhaps in smaller pieces.", l.cfg.MaxSteps)}, nil
+	t.reply.Text = fmt.Sprintf("I stopped after %d steps without reaching an answer. "+
+		"Please ask again, perhaps in smaller pieces.", l.cfg.MaxSteps)
+
+	return t.reply, nil
+}
+
+// turn is the state of answering one message.
+type turn struct {
+	req    Request
+	system string
+	tools  []llm.Tool
+	conv   dialogue
+	reply  Reply
+}
+
+// recallHeading introduces the memories in the system prompt.
+const recallHeading = "What you remember that may matter here (saved earlier with the " +
+	"memory tool; use it only if it helps):"
+
+// system returns the system prompt with the memories that may matter.
+func (l *Loop) system(ctx context.Context, req Request) (string, error) {
+	if l.cfg.Recall == nil {
+		return l.cfg.SystemPrompt, nil
+	}
+
+	facts, err := l.cfg.Recall(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("recall memories: %w", err)
+	}
+
+	if len(facts) == 0 {
+		return l.cfg.SystemPrompt, nil
+	}
+
+	var b strings.Builder
+
+	b.WriteString(l.cfg.SystemPrompt)
+	b.WriteString("\n\n")
+	b.WriteString(recallHeading)
+
+	for _, f := range facts {
+		b.WriteString("\n- ")
+		b.WriteString(f)
+	}
+
+	return b.String(), nil
 }
 
 // runTools runs the calls of one answer in parallel and returns their
@@ -184,13 +272,16 @@ func (l *Loop) runTools(ctx context.Context, req Request, calls []llm.ToolCall) 
 
 // call makes one model call, retrying, waiting and falling back as the
 // provider's errors say.
-func (l *Loop) call(ctx context.Context, req Request, conv dialogue, tools []llm.Tool,
-) (llm.Response, error) {
+func (l *Loop) call(ctx context.Context, t *turn, models []Model) (llm.Response, error) {
 	var last error
 
-	for _, m := range l.usable() {
-		resp, err := l.callModel(ctx, req, m, conv, tools)
+	for _, m := range l.usable(models) {
+		resp, err := l.callModel(ctx, t, m)
 		if err == nil {
+			t.reply.Model = m.Name
+			t.reply.Usage.InputTokens += resp.Usage.InputTokens
+			t.reply.Usage.OutputTokens += resp.Usage.OutputTokens
+
 			return resp, nil
 		}
 
@@ -209,23 +300,22 @@ func (l *Loop) call(ctx context.Context, req Request, conv dialogue, tools []llm
 
 // callModel calls one model until it answers, fails for good, or asks to
 // be replaced.
-func (l *Loop) callModel(ctx context.Context, req Request, m Model, conv dialogue,
-	tools []llm.Tool,
-) (llm.Response, error) {
+func (l *Loop) callModel(ctx context.Context, t *turn, m Model) (llm.Response, error) {
 	call := llm.Request{
 		Model:    m.Name,
-		System:   l.cfg.SystemPrompt,
-		Messages: conv.fit(m, l.cfg.SystemPrompt, tools),
-		Tools:    tools,
+		System:   t.system,
+		Messages: t.conv.fit(m, t.system, t.tools),
+		Tools:    t.tools,
 	}
 
 	for attempt := 0; ; attempt++ {
 		start := l.cfg.Clock.Now()
-		resp, err := l.cfg.Provider.Complete(ctx, call)
+		resp, err := l.complete(ctx, t.req, call)
 
 		if l.cfg.OnCall != nil {
-			l.cfg.OnCall(ctx, req, Call{Provider: l.cfg.Provider.Name(), Model: m.Name,
-				Usage: resp.Usage, Err: err, Duration: l.cfg.Clock.Now().Sub(start)})
+			l.cfg.OnCall(ctx, t.req, Call{Provider: l.cfg.Provider.Name(), Model: m.Name,
+				Usage: resp.Usage, ToolCalls: len(resp.ToolCalls), Err: err,
+				Duration: l.cfg.Clock.Now().Sub(start)})
 		}
 
 		if err == nil {
@@ -252,9 +342,25 @@ func (l *Loop) callModel(ctx context.Context, req Request, m Model, conv dialogu
 	}
 }
 
+// complete makes one call, streaming the text when the request asks for
+// it and the provider can.
+func (l *Loop) complete(ctx context.Context, req Request, call llm.Request,
+) (llm.Response, error) {
+	if s, ok := l.cfg.Provider.(llm.Streamer); ok && req.OnText != nil {
+		return s.Stream(ctx, call, req.OnText)
+	}
+
+	resp, err := l.cfg.Provider.Complete(ctx, call)
+	if err == nil && req.OnText != nil && resp.Text != "" {
+		req.OnText(resp.Text)
+	}
+
+	return resp, err
+}
+
 // usable returns the models that are not cooling down, in order, or all
 // of them when every one is.
-func (l *Loop) usable() []Model {
+func (l *Loop) usable(models []Model) []Model {
 	now := l.cfg.Clock.Now()
 
 	l.mu.Lock()
@@ -262,14 +368,14 @@ func (l *Loop) usable() []Model {
 
 	var out []Model
 
-	for _, m := range l.cfg.Models {
+	for _, m := range models {
 		if until, ok := l.cooldown[m.Name]; !ok || !until.After(now) {
 			out = append(out, m)
 		}
 	}
 
 	if len(out) == 0 {
-		return l.cfg.Models
+		return models
 	}
 
 	return out

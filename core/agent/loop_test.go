@@ -159,8 +159,54 @@ func TestMultiStepAndParallelToolUse(t *testing.T) {
 		}
 	}
 
-	if len(calls) != 3 || calls[2].Usage.InputTokens != 50 || calls[2].Model != "model-a" {
-		t.Fatalf("usage reported: %+v", calls)
+	if len(calls) != 3 || calls[2].Usage.InputTokens != 50 || calls[2].Model != "model-a" ||
+		calls[0].ToolCalls != 2 || calls[1].ToolCalls != 1 || calls[2].ToolCalls != 0 {
+		t.Fatalf("calls reported: %+v", calls)
+	}
+
+	if strings.Join(reply.Tools, ",") != "lookup,lookup,lookup" || reply.Model != "model-a" ||
+		reply.Usage.InputTokens != 50 || reply.Usage.OutputTokens != 5 {
+		t.Fatalf("reply = %+v, want three lookups by model-a and the usage", reply)
+	}
+}
+
+// TestStreamingHandsOutTheText streams every step's text while the model
+// writes it, through the real client's server-sent events.
+func TestStreamingHandsOutTheText(t *testing.T) {
+	t.Parallel()
+
+	l, srv := newLoop(t, agent.LoopConfig{Tools: &toolSet{}})
+
+	srv.Push(
+		openaitest.Reply{Text: "Let me look.", ToolCalls: []openaitest.ToolCall{
+			{Name: "lookup", Arguments: `{"q":"a"}`}}},
+		openaitest.Reply{Text: "It is in the second drawer from the top.",
+			Usage: openaitest.Usage{PromptTokens: 20, CompletionTokens: 9}},
+	)
+
+	var deltas []string
+
+	req := request("where is it?")
+	req.OnText = func(d string) { deltas = append(deltas, d) }
+
+	reply, err := l.Respond(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, r := range srv.Requests() {
+		if !r.Stream {
+			t.Fatalf("a call was not streamed: %+v", r)
+		}
+	}
+
+	got := strings.Join(deltas, "")
+	if len(deltas) < 4 || got != "Let me look.It is in the second drawer from the top." {
+		t.Fatalf("streamed %d pieces: %q", len(deltas), got)
+	}
+
+	if reply.Text != "It is in the second drawer from the top." || reply.Usage.OutputTokens != 9 {
+		t.Fatalf("reply = %+v", reply)
 	}
 }
 

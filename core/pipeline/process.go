@@ -169,7 +169,7 @@ func (p *Pipeline) respond(ctx context.Context, row *inboundRow, msg core.Inboun
 
 	stopTyping := p.showTyping(ctx, conv)
 	reply, err := p.responder.Respond(ctx, agent.Request{
-		Message: msg, Session: sess, History: history,
+		Message: msg, InboundID: row.ID, Session: sess, History: history,
 	})
 	stopTyping()
 

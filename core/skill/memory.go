@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/switchboardhq/switchboard/core/agent"
 	"github.com/switchboardhq/switchboard/core/memory"
 	"github.com/switchboardhq/switchboard/core/store"
 )
@@ -97,4 +99,40 @@ func (m Memory) Run(ctx context.Context, call Call) (string, error) {
 	default:
 		return "", fmt.Errorf("action: must be save, search or forget, got %q", args.Action)
 	}
+}
+
+// Recall returns, when the memory skill is enabled, the facts the agent
+// remembers that share words with the message: the sender's own and the
+// shared ones, never another person's, each as "#id (scope): content" so
+// that the model can forget one by its id. The loop adds them to the
+// system prompt.
+func (t Tools) Recall(ctx context.Context, req agent.Request) ([]string, error) {
+	skills, err := t.Registry.Enabled(ctx, t.AgentID)
+	if err != nil {
+		return nil, err
+	}
+
+	i := slices.IndexFunc(skills, func(s Skill) bool { return s.Name() == Memory{}.Name() })
+	if i < 0 {
+		return nil, nil
+	}
+
+	m, ok := skills[i].(Memory)
+	if !ok {
+		return nil, nil
+	}
+
+	me := memory.Owner{Channel: req.Message.Channel, UserID: req.Message.UserID}
+
+	found, err := memory.Relevant(ctx, m.DB, t.AgentID, me, req.Message.Text, 0)
+	if err != nil {
+		return nil, err
+	}
+
+	facts := make([]string, len(found))
+	for i, f := range found {
+		facts[i] = fmt.Sprintf("#%d (%s): %s", f.ID, f.Scope, f.Content)
+	}
+
+	return facts, nil
 }
