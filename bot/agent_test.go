@@ -33,6 +33,8 @@ func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
 		"BOT_AI_BASE_URL="+model.URL(),
 		"BOT_AI_API_KEY=model-key",
 		"BOT_AI_MODEL=test-model",
+		"BOT_AI_PRICES=test-model=1/2",
+		"BOT_BUDGET_MESSAGES_LIMIT=1",
 		"BOT_ACCESS_OWNERS=webhook:u1",
 		"BOT_WEBHOOK_DELIVER_URL="+rcv.URL,
 		"BOT_WEBHOOK_SECRET="+testSecret)
@@ -70,12 +72,27 @@ func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
 		t.Fatalf("no credential key was made on first start: %v", err)
 	}
 
-	var calls, tokens int
+	var calls, messages, tokens, cost int
 	err := openData(t, dir).QueryRowContext(context.Background(),
-		"SELECT count(*), sum(input_tokens + output_tokens) FROM model_calls "+
-			"WHERE model = 'test-model' AND session_id IS NOT NULL").Scan(&calls, &tokens)
-	if err != nil || calls != 2 || tokens != 277 {
-		t.Fatalf("recorded %d calls with %d tokens (%v), want 2 with 277", calls, tokens, err)
+		"SELECT count(*), count(DISTINCT inbound_id), sum(input_tokens + output_tokens), "+
+			"sum(cost_micros) FROM model_calls "+
+			"WHERE model = 'test-model' AND session_id IS NOT NULL").Scan(&calls, &messages,
+		&tokens, &cost)
+	if err != nil || calls != 2 || messages != 1 || tokens != 277 || cost != 260*1+17*2 {
+		t.Fatalf("recorded %d calls for %d messages with %d tokens costing %d micros (%v), "+
+			"want 2 for 1 with 277 costing 294", calls, messages, tokens, cost, err)
+	}
+
+	// The limit of one message is reached: the next is refused unasked.
+	msg["message_id"], msg["text"] = "2", "and again"
+	post(t, p.addr, testSecret, msg)
+
+	if got := rcv.wait(t, 2); !strings.Contains(got, "reached this month's budget (1 of 1") {
+		t.Fatalf("answer past the limit = %q", got)
+	}
+
+	if n := len(model.Requests()); n != 2 {
+		t.Fatalf("the model was called %d times, want the 2 calls of the first message", n)
 	}
 
 	if strings.Contains(p.logs(), "model-key") {
