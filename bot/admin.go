@@ -206,13 +206,14 @@ func approve(ctx context.Context, db *store.DB, cfg config.Config, code string, 
 
 func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"token: want 'create --name NAME'"}
+		return usageError{"token: want 'create --name NAME [--user USER]'"}
 	}
 
-	var name string
+	var name, user string
 
 	path, rest, err := flags("token create", args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "a name for the token")
+		fs.StringVar(&user, "user", token.DefaultUser, "the user the token acts as")
 	})
 	if err != nil {
 		return err
@@ -232,11 +233,14 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer closeDB()
 
-	secret, err := token.Create(ctx, db, cfg.Agent.ID, name, time.Now().UTC())
+	secret, err := token.Create(ctx, db, cfg.Agent.ID, user, name, time.Now().UTC())
 	if err != nil {
 		return fmt.Errorf("token create: %w", err)
 	}
 
+	// The token alone goes to stdout, so that a script can capture it.
+	fmt.Fprintf(stderr, "token %q for user %s of agent %s; it is shown only once:\n",
+		name, user, cfg.Agent.ID)
 	fmt.Fprintln(stdout, secret)
 
 	return nil

@@ -150,22 +150,42 @@ func TestTokenCreateStoresOnlyTheHash(t *testing.T) {
 	if !strings.HasPrefix(secret, token.Prefix) || strings.Count(stdout, "\n") != 1 {
 		t.Fatalf("stdout %q: want the token alone on one line", stdout)
 	}
+	if !strings.Contains(stderr, "for user owner") {
+		t.Fatalf("stderr %q: want it to name the default user owner", stderr)
+	}
+
+	stdout, stderr, code = runBot(t, dir, nil, "token", "create", "--name", "dashboard",
+		"--user", "alice@example.com")
+	if code != 0 || !strings.Contains(stderr, "for user alice@example.com") {
+		t.Fatalf("token create --user: exit %d, stderr %q", code, stderr)
+	}
+	aliceSecret := strings.TrimSpace(stdout)
 
 	_, stderr, code = runBot(t, dir, nil, "token", "create")
 	if code != 2 || !strings.Contains(stderr, "--name is required") {
 		t.Fatalf("token create without a name: exit %d, %q", code, stderr)
 	}
 
+	_, stderr, code = runBot(t, dir, nil, "token", "create", "--name", "x", "--user", "a b")
+	if code == 0 || !strings.Contains(stderr, "user: must be") {
+		t.Fatalf("token create with a bad user: exit %d, %q", code, stderr)
+	}
+
 	db := openData(t, dir)
 
-	var hashes []string
-	if err := db.NewRaw("SELECT token_hash FROM api_tokens").Scan(context.Background(),
-		&hashes); err != nil {
+	var rows []struct {
+		Hash   string `bun:"token_hash"`
+		UserID string `bun:"user_id"`
+	}
+	if err := db.NewRaw("SELECT token_hash, user_id FROM api_tokens ORDER BY id").
+		Scan(context.Background(), &rows); err != nil {
 		t.Fatal(err)
 	}
 
-	if len(hashes) != 1 || hashes[0] != token.Hash(secret) {
-		t.Fatalf("stored %v, want only the hash of the printed token", hashes)
+	if len(rows) != 2 || rows[0].Hash != token.Hash(secret) || rows[0].UserID != "owner" ||
+		rows[1].Hash != token.Hash(aliceSecret) || rows[1].UserID != "alice@example.com" {
+		t.Fatalf("stored %+v, want only the hashes of the printed tokens with their users",
+			rows)
 	}
 
 	raw, err := os.ReadFile(filepath.Join(dir, "data", "bot.db"))
@@ -173,8 +193,8 @@ func TestTokenCreateStoresOnlyTheHash(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if bytes.Contains(raw, []byte(secret)) {
-		t.Fatalf("the database file contains the token itself")
+	if bytes.Contains(raw, []byte(secret)) || bytes.Contains(raw, []byte(aliceSecret)) {
+		t.Fatalf("the database file contains a token itself")
 	}
 }
 

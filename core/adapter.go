@@ -10,7 +10,8 @@ import (
 
 // Adapter is the part every messenger adapter implements. The core discovers
 // optional capabilities (Editor, Typer, ImageSender, CommandRegistrar,
-// TextLimiter, HTTPReceiver) with type assertions.
+// TextLimiter, ThreadReplier, TextStreamer, SenderAuthenticator,
+// HTTPReceiver) with type assertions.
 type Adapter interface {
 	// Channel names the messenger. The core calls it at registration; it
 	// must not block.
@@ -117,6 +118,26 @@ type CommandRegistrar interface {
 	// RegisterCommands publishes the command list. The core calls it once
 	// at start, before Run; it may block for one request to the platform.
 	RegisterCommands(ctx context.Context, cmds []CommandInfo) error
+}
+
+// TextStreamer is implemented by adapters that can show an answer while
+// the agent writes it, such as the REST API's server-sent events.
+type TextStreamer interface {
+	// StreamText returns the function that is handed the answer to msg
+	// piece by piece, or nil when nobody is watching. The core asks just
+	// before the agent starts on msg. The function is called from the
+	// agent's goroutine and must not block.
+	StreamText(msg Inbound) func(delta string)
+}
+
+// SenderAuthenticator is implemented by adapters that authenticate every
+// sender themselves, such as the REST API. Their messages skip pairing and
+// the owner list, which exist for messengers where anyone can write to
+// the bot.
+type SenderAuthenticator interface {
+	// AuthenticatesSenders reports whether every message comes from a
+	// caller the adapter has authenticated. It must not block.
+	AuthenticatesSenders() bool
 }
 
 // HTTPReceiver is implemented by adapters that receive events as HTTP

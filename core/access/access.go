@@ -49,6 +49,7 @@ type Policy struct {
 	agentID    string
 	owners     map[Owner]bool
 	groupReply GroupReply
+	trusted    map[core.Channel]bool
 }
 
 // NewPolicy returns the policy for agentID.
@@ -58,7 +59,14 @@ func NewPolicy(db *store.DB, agentID string, owners []Owner, groupReply GroupRep
 		set[o] = true
 	}
 
-	return &Policy{db: db, agentID: agentID, owners: set, groupReply: groupReply}
+	return &Policy{db: db, agentID: agentID, owners: set, groupReply: groupReply,
+		trusted: make(map[core.Channel]bool)}
+}
+
+// Trust lets every message of the channel through: its adapter has
+// authenticated the sender. It must be called before the policy is used.
+func (p *Policy) Trust(ch core.Channel) {
+	p.trusted[ch] = true
 }
 
 // Outcome is what the pipeline does with a message.
@@ -99,10 +107,15 @@ func (p *Policy) Check(ctx context.Context, tx bun.IDB, msg core.Inbound, now ti
 	return v, err
 }
 
-// Gate decides about msg without writing anything. For a stranger in a
+// Gate decides about msg without writing anything. A trusted channel's
+// messages are always allowed. For a stranger in a
 // direct chat it returns Pair without a reply: Check creates the request.
 // Owners cost no query.
 func (p *Policy) Gate(ctx context.Context, db bun.IDB, msg core.Inbound) (Verdict, error) {
+	if p.trusted[msg.Channel] {
+		return Verdict{Outcome: Allow}, nil
+	}
+
 	if !msg.Direct && p.groupReply == GroupReplyMention && !msg.Mentioned && !msg.ReplyToAgent {
 		return Verdict{Outcome: Ignore, Reason: "group message not addressed to the agent"}, nil
 	}

@@ -25,6 +25,12 @@ type Request struct {
 	// Message. It queries the database on each call, so a responder that
 	// needs no history costs none.
 	History func(ctx context.Context) ([]session.Turn, error)
+	// Model, when set, asks for this model instead of the routed one; the
+	// budget still applies.
+	Model string
+	// Instructions, when set, follow the system prompt, such as a
+	// caller's own system message.
+	Instructions string
 	// OnText, when not nil, is handed the answer's text piece by piece
 	// while the model writes it, from the responder's goroutine. Text a
 	// model writes before it asks for tools is handed over too.

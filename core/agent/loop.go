@@ -217,10 +217,16 @@ type turn struct {
 const recallHeading = "What you remember that may matter here (saved earlier with the " +
 	"memory tool; use it only if it helps):"
 
-// system returns the system prompt with the memories that may matter.
+// system returns the system prompt with the request's instructions and
+// the memories that may matter.
 func (l *Loop) system(ctx context.Context, req Request) (string, error) {
+	prompt := l.cfg.SystemPrompt
+	if req.Instructions != "" {
+		prompt += "\n\n" + req.Instructions
+	}
+
 	if l.cfg.Recall == nil {
-		return l.cfg.SystemPrompt, nil
+		return prompt, nil
 	}
 
 	facts, err := l.cfg.Recall(ctx, req)
@@ -229,12 +235,12 @@ func (l *Loop) system(ctx context.Context, req Request) (string, error) {
 	}
 
 	if len(facts) == 0 {
-		return l.cfg.SystemPrompt, nil
+		return prompt, nil
 	}
 
 	var b strings.Builder
 
-	b.WriteString(l.cfg.SystemPrompt)
+	b.WriteString(prompt)
 	b.WriteString("\n\n")
 	b.WriteString(recallHeading)
 

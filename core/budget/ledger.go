@@ -3,6 +3,7 @@ package budget
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -32,9 +33,12 @@ type Limits struct {
 	// CostMicros bounds the cost in millionths of a dollar.
 	CostMicros int64
 	// StepDownPercent is the share of a limit after which routing steps
-	// down a tier; 0 means 80.
+	// down a tier; 0 means DefaultStepDownPercent.
 	StepDownPercent int
 }
+
+// DefaultStepDownPercent is the step-down share when none is set.
+const DefaultStepDownPercent = 80
 
 // Status is a period's usage measured against the limits.
 type Status struct {
@@ -70,7 +74,7 @@ func (s Status) Reached() bool {
 func (s Status) Low() bool {
 	percent := s.Limits.StepDownPercent
 	if percent <= 0 {
-		percent = 80
+		percent = DefaultStepDownPercent
 	}
 
 	return s.Share()*100 >= float64(percent)
@@ -86,15 +90,40 @@ func (s Status) MessagesRemaining() int64 {
 	return max(0, s.Limits.Messages-s.Usage.Messages)
 }
 
-// Ledger reads one agent's budget.
+// Ledger reads one agent's budget. Its fields must not change once it is
+// in use; SetLimits changes the limits.
 type Ledger struct {
 	DB      bun.IDB
 	AgentID string
 	// Zone is the agent's time zone, where months begin.
-	Zone   *time.Location
+	Zone *time.Location
+	// Limits are the limits until SetLimits is called.
 	Limits Limits
 	// Clock defaults to the system clock.
 	Clock clock.Clock
+
+	mu      sync.RWMutex
+	changed *Limits
+}
+
+// SetLimits replaces the limits while the ledger is in use.
+func (l *Ledger) SetLimits(lim Limits) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	l.changed = &lim
+}
+
+// CurrentLimits returns the limits in force.
+func (l *Ledger) CurrentLimits() Limits {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+
+	if l.changed != nil {
+		return *l.changed
+	}
+
+	return l.Limits
 }
 
 // Status returns the usage of the current period against the limits.
@@ -116,5 +145,5 @@ func (l *Ledger) Status(ctx context.Context) (Status, error) {
 		return Status{}, fmt.Errorf("budget of agent %s: %w", l.AgentID, err)
 	}
 
-	return Status{Period: p, Usage: u, Limits: l.Limits}, nil
+	return Status{Period: p, Usage: u, Limits: l.CurrentLimits()}, nil
 }

@@ -15,19 +15,21 @@ import (
 // a yaml tag of the form section.key; the environment variable that
 // overrides it is BOT_<SECTION>_<KEY> in upper case.
 type Config struct {
-	Agent    Agent    `yaml:"agent"`
-	AI       AI       `yaml:"ai"`
-	Budget   Budget   `yaml:"budget"`
-	Routing  Routing  `yaml:"routing"`
-	Access   Access   `yaml:"access"`
-	Database Database `yaml:"database"`
-	Data     Data     `yaml:"data"`
-	HTTP     HTTP     `yaml:"http"`
-	Log      Log      `yaml:"log"`
-	Outbox   Outbox   `yaml:"outbox"`
-	Secrets  Secrets  `yaml:"secrets"`
-	Skills   Skills   `yaml:"skills"`
-	Webhook  Webhook  `yaml:"webhook"`
+	Agent      Agent      `yaml:"agent"`
+	AI         AI         `yaml:"ai"`
+	Budget     Budget     `yaml:"budget"`
+	Routing    Routing    `yaml:"routing"`
+	Access     Access     `yaml:"access"`
+	Database   Database   `yaml:"database"`
+	Data       Data       `yaml:"data"`
+	HTTP       HTTP       `yaml:"http"`
+	Log        Log        `yaml:"log"`
+	Outbox     Outbox     `yaml:"outbox"`
+	Secrets    Secrets    `yaml:"secrets"`
+	Skills     Skills     `yaml:"skills"`
+	Webhook    Webhook    `yaml:"webhook"`
+	Auth       Auth       `yaml:"auth"`
+	Deployment Deployment `yaml:"deployment"`
 }
 
 // Agent configures the agent that answers messages.
@@ -171,6 +173,49 @@ type Webhook struct {
 	DeliverURL string `yaml:"deliver_url"`
 	// Secret is the bearer token both directions must carry.
 	Secret string `yaml:"secret"`
+}
+
+// Deployment says how and where the gateway runs, as the status route
+// reports it. The tier also sets agent.max_parallel and
+// budget.messages_limit when it is changed through the API's settings.
+type Deployment struct {
+	// Tier is starter, standard, performance or enterprise.
+	Tier string `yaml:"tier"`
+	// Region is where the deployment runs: us-east, us-west, eu-central,
+	// eu-north, ap-south, or empty when it does not say.
+	Region string `yaml:"region"`
+	// Messenger is the messenger the agent is mainly used in: web,
+	// telegram, discord, slack or whatsapp.
+	Messenger string `yaml:"messenger"`
+}
+
+// Auth configures how callers of the REST API under /api prove who they
+// are: API tokens (always on), a login cookie made by POST /api/auth/login,
+// and Supabase access tokens when the supabase keys are set.
+type Auth struct {
+	// Supabase accepts Supabase access tokens; off while both JWTSecret
+	// and JWKSURL are empty.
+	Supabase Supabase `yaml:"supabase"`
+	// CookieSecure marks the login cookie Secure, so that browsers send it
+	// over HTTPS only. Default false, for the plain HTTP listener on
+	// 127.0.0.1; set it true behind HTTPS.
+	CookieSecure bool `yaml:"cookie_secure"`
+	// LoginTTL is how long a login cookie stays valid. Default 720h.
+	LoginTTL time.Duration `yaml:"login_ttl"`
+}
+
+// Supabase says which Supabase access tokens (JWTs) are accepted.
+type Supabase struct {
+	// JWTSecret verifies HS256 tokens; never logged nor shown in errors.
+	JWTSecret string `yaml:"jwt_secret"`
+	// JWKSURL verifies RS256 and ES256 tokens with the keys of a JWKS: an
+	// http(s) URL, fetched and cached, or a local file as "file:/path" or
+	// an absolute path.
+	JWKSURL string `yaml:"jwks_url"`
+	// Audience must be among a token's aud. Default "authenticated".
+	Audience string `yaml:"audience"`
+	// Issuer must equal a token's iss when set.
+	Issuer string `yaml:"issuer"`
 }
 
 // Owner is one parsed access.owners entry.

@@ -121,6 +121,18 @@ webhook:
   secret: 0123456789abcdef
 skills:
   weather_url: http://127.0.0.1:9999/weather
+auth:
+  supabase:
+    jwt_secret: super-secret-jwt-token-with-at-least-32-characters
+    jwks_url: https://abc.supabase.co/auth/v1/.well-known/jwks.json
+    audience: dashboard
+    issuer: https://abc.supabase.co/auth/v1
+  cookie_secure: true
+  login_ttl: 24h
+deployment:
+  tier: performance
+  region: eu-north
+  messenger: telegram
 `
 
 	want := Config{
@@ -150,6 +162,17 @@ skills:
 			Secret:     "0123456789abcdef",
 		},
 		Skills: Skills{WeatherURL: "http://127.0.0.1:9999/weather"},
+		Auth: Auth{
+			Supabase: Supabase{
+				JWTSecret: "super-secret-jwt-token-with-at-least-32-characters",
+				JWKSURL:   "https://abc.supabase.co/auth/v1/.well-known/jwks.json",
+				Audience:  "dashboard",
+				Issuer:    "https://abc.supabase.co/auth/v1",
+			},
+			CookieSecure: true,
+			LoginTTL:     24 * time.Hour,
+		},
+		Deployment: Deployment{Tier: "performance", Region: "eu-north", Messenger: "telegram"},
 	}
 
 	cfg, err := Load(writeConfig(t, content), nil)
@@ -294,6 +317,10 @@ func TestLoadEnv(t *testing.T) {
 		"BOT_DATABASE_SQLITE_SYNCHRONOUS=full",
 		"BOT_BUDGET_COST_LIMIT=7.25",
 		"BOT_AI_PRICES=gpt-4o-mini=0.15/0.60",
+		"BOT_AUTH_SUPABASE_JWT_SECRET=" + strings.Repeat("k", 32),
+		"BOT_AUTH_SUPABASE_ISSUER=http://127.0.0.1:54321/auth/v1",
+		"BOT_AUTH_COOKIE_SECURE=true",
+		"BOT_AUTH_LOGIN_TTL=12h",
 		"BOT_TEST_DATABASE_URL=postgres://ignored",
 		"BOT_TOKEN=ignored",
 	}
@@ -313,6 +340,10 @@ func TestLoadEnv(t *testing.T) {
 	want.Database.SQLiteSynchronous = "full"
 	want.Budget.CostLimit = 7.25
 	want.AI.Prices = []string{"gpt-4o-mini=0.15/0.60"}
+	want.Auth.Supabase.JWTSecret = strings.Repeat("k", 32)
+	want.Auth.Supabase.Issuer = "http://127.0.0.1:54321/auth/v1"
+	want.Auth.CookieSecure = true
+	want.Auth.LoginTTL = 12 * time.Hour
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", cfg, want)
 	}
@@ -359,6 +390,16 @@ func TestLoadEnvErrors(t *testing.T) {
 			name: "bad duration",
 			env:  "BOT_OUTBOX_MAX_BACKOFF=5",
 			want: []string{"BOT_OUTBOX_MAX_BACKOFF", "outbox.max_backoff"},
+		},
+		{
+			name: "bad bool",
+			env:  "BOT_AUTH_COOKIE_SECURE=yes please",
+			want: []string{"BOT_AUTH_COOKIE_SECURE", "auth.cookie_secure"},
+		},
+		{
+			name: "unknown nested key",
+			env:  "BOT_AUTH_SUPABASE_SECRET=x",
+			want: []string{"BOT_AUTH_SUPABASE_SECRET", "section auth"},
 		},
 		{
 			name: "value fails validation",
@@ -419,6 +460,15 @@ func TestValidate(t *testing.T) {
 			"agent.id", "",
 		},
 		{"agent name empty", func(c *Config) { c.Agent.Name = " " }, "agent.name", ""},
+		{"unknown tier", func(c *Config) { c.Deployment.Tier = "xl" }, "deployment.tier", "xl"},
+		{
+			"unknown region", func(c *Config) { c.Deployment.Region = "moon" },
+			"deployment.region", "moon",
+		},
+		{
+			"unknown messenger", func(c *Config) { c.Deployment.Messenger = "icq" },
+			"deployment.messenger", "icq",
+		},
 		{
 			"price without slash", func(c *Config) { c.AI.Prices = []string{"m=1"} },
 			"ai.prices", `"m=1"`,
@@ -592,6 +642,56 @@ func TestValidate(t *testing.T) {
 			},
 			"webhook.secret", "",
 		},
+		{
+			"jwt secret short", func(c *Config) { c.Auth.Supabase.JWTSecret = "short" },
+			"auth.supabase.jwt_secret", "32 characters",
+		},
+		{
+			"jwks url relative path",
+			func(c *Config) { c.Auth.Supabase.JWKSURL = "keys/jwks.json" },
+			"auth.supabase.jwks_url", `"keys/jwks.json"`,
+		},
+		{
+			"jwks url ftp",
+			func(c *Config) { c.Auth.Supabase.JWKSURL = "ftp://example.com/jwks.json" },
+			"auth.supabase.jwks_url", "http or https",
+		},
+		{
+			"jwks url without host",
+			func(c *Config) { c.Auth.Supabase.JWKSURL = "https:///jwks.json" },
+			"auth.supabase.jwks_url", "",
+		},
+		{
+			"jwks file relative", func(c *Config) { c.Auth.Supabase.JWKSURL = "file:jwks.json" },
+			"auth.supabase.jwks_url", "absolute path",
+		},
+		{
+			"jwks file with host",
+			func(c *Config) { c.Auth.Supabase.JWKSURL = "file://server/jwks.json" },
+			"auth.supabase.jwks_url", "absolute path",
+		},
+		{
+			"jwks url unparseable",
+			func(c *Config) { c.Auth.Supabase.JWKSURL = "http://a b/%zz" },
+			"auth.supabase.jwks_url", "",
+		},
+		{
+			"audience empty", func(c *Config) { c.Auth.Supabase.Audience = " " },
+			"auth.supabase.audience", "empty",
+		},
+		{
+			"issuer with spaces",
+			func(c *Config) { c.Auth.Supabase.Issuer = " https://x.supabase.co/auth/v1" },
+			"auth.supabase.issuer", "spaces",
+		},
+		{
+			"login ttl short", func(c *Config) { c.Auth.LoginTTL = time.Minute },
+			"auth.login_ttl", "1m0s",
+		},
+		{
+			"login ttl long", func(c *Config) { c.Auth.LoginTTL = 8761 * time.Hour },
+			"auth.login_ttl", "8761h",
+		},
 	}
 
 	for _, tt := range tests {
@@ -636,6 +736,12 @@ func TestValidateHidesSecrets(t *testing.T) {
 		"database password in unparseable url": func(c *Config) {
 			c.Database.URL = "postgres://bot:hunter2-secret@db:port/bot"
 		},
+		"jwt secret": func(c *Config) {
+			c.Auth.Supabase.JWTSecret = "hunter2-secret"
+		},
+		"password in jwks url": func(c *Config) {
+			c.Auth.Supabase.JWKSURL = "ftp://bot:hunter2-secret@example.com/jwks.json"
+		},
 	}
 
 	for name, change := range tests {
@@ -677,6 +783,18 @@ func TestValidateAccepts(t *testing.T) {
 		},
 		"secret without url": func(c *Config) { c.Webhook.Secret = "short" },
 		"one second backoff": func(c *Config) { c.Outbox.MaxBackoff = time.Second },
+		"supabase hs256": func(c *Config) {
+			c.Auth.Supabase.JWTSecret = strings.Repeat("s", 32)
+			c.Auth.Supabase.Issuer = "https://abc.supabase.co/auth/v1"
+		},
+		"jwks http url": func(c *Config) {
+			c.Auth.Supabase.JWKSURL = "http://127.0.0.1:54321/auth/v1/.well-known/jwks.json"
+		},
+		"jwks file url":      func(c *Config) { c.Auth.Supabase.JWKSURL = "file:/etc/jwks.json" },
+		"jwks file triple":   func(c *Config) { c.Auth.Supabase.JWKSURL = "file:///etc/jwks.json" },
+		"jwks absolute path": func(c *Config) { c.Auth.Supabase.JWKSURL = "/etc/jwks.json" },
+		"login ttl bounds":   func(c *Config) { c.Auth.LoginTTL = 5 * time.Minute },
+		"secure cookie":      func(c *Config) { c.Auth.CookieSecure = true },
 	}
 
 	for name, change := range tests {

@@ -61,5 +61,20 @@ func Default() Config {
 			DeliverURL: "",
 			Secret:     "",
 		},
+		Auth: Auth{
+			Supabase: Supabase{
+				JWTSecret: "",
+				JWKSURL:   "",
+				Audience:  "authenticated",
+				Issuer:    "",
+			},
+			CookieSecure: false,
+			LoginTTL:     720 * time.Hour,
+		},
+		Deployment: Deployment{
+			Tier:      "standard",
+			Region:    "",
+			Messenger: "web",
+		},
 	}
 }

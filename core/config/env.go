@@ -122,8 +122,9 @@ func sectionOf(name string, sections []envSection) (envSection, bool) {
 
 // setFromEnv parses raw into v according to v's type: strings as they are,
 // durations with time.ParseDuration, ints with strconv.Atoi, floats with
-// strconv.ParseFloat, and string
-// lists split at commas with blanks trimmed and empty entries dropped.
+// strconv.ParseFloat, booleans with strconv.ParseBool (true, false, 1, 0),
+// and string lists split at commas with blanks trimmed and empty entries
+// dropped.
 func setFromEnv(v reflect.Value, raw string) error {
 	if v.Type() == reflect.TypeFor[time.Duration]() {
 		d, err := time.ParseDuration(raw)
@@ -145,6 +146,13 @@ func setFromEnv(v reflect.Value, raw string) error {
 			return err
 		}
 		v.SetInt(int64(n))
+
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return err
+		}
+		v.SetBool(b)
 
 	case v.Kind() == reflect.Float64:
 		f, err := strconv.ParseFloat(raw, 64)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -54,6 +55,8 @@ func (c Config) Validate() error {
 		c.Webhook.validate,
 		c.Secrets.validate,
 		c.Skills.validate,
+		c.Auth.validate,
+		c.Deployment.validate,
 	}
 
 	for _, check := range checks {
@@ -363,4 +366,80 @@ func (s Skills) validate() error {
 	}
 
 	return nil
+}
+
+// validate checks the auth section. The JWT secret is never shown.
+func (a Auth) validate() error {
+	s := a.Supabase
+
+	if s.JWTSecret != "" && utf8.RuneCountInString(s.JWTSecret) < 32 {
+		return ruleError("auth.supabase.jwt_secret", "must be empty or at least 32 characters "+
+			"(the project's JWT secret from Supabase's API settings)")
+	}
+
+	if err := validateJWKSURL(s.JWKSURL); err != nil {
+		return err
+	}
+
+	if strings.TrimSpace(s.Audience) == "" {
+		return ruleError("auth.supabase.audience", "must not be empty")
+	}
+
+	if s.Issuer != strings.TrimSpace(s.Issuer) {
+		return ruleError("auth.supabase.issuer", "must not start or end with spaces, got %q",
+			s.Issuer)
+	}
+
+	if a.LoginTTL < 5*time.Minute || a.LoginTTL > 8760*time.Hour {
+		return ruleError("auth.login_ttl", "must be from 5m to 8760h, got %s", a.LoginTTL)
+	}
+
+	return nil
+}
+
+// validateJWKSURL checks auth.supabase.jwks_url: empty, an http or https
+// URL, "file:" followed by an absolute path, or an absolute path.
+func validateJWKSURL(raw string) error {
+	const key = "auth.supabase.jwks_url"
+
+	if raw == "" || filepath.IsAbs(raw) {
+		return nil
+	}
+
+	if path, ok := strings.CutPrefix(raw, "file:"); ok {
+		// "file://host/path" names a host, which a local file cannot have.
+		hasHost := strings.HasPrefix(path, "//") && !strings.HasPrefix(path, "///")
+		if !filepath.IsAbs(path) || hasHost {
+			return ruleError(key, "file: must be followed by an absolute path such as "+
+				"file:/etc/switchboard/jwks.json, got %q", raw)
+		}
+		return nil
+	}
+
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ruleError(key, "is not a valid URL: %v", urlErrorCause(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ruleError(key, "must be an http or https URL, file:/path or an absolute path, "+
+			"got %q", u.Redacted())
+	}
+
+	return nil
+}
+
+// validate checks the deployment section.
+func (d Deployment) validate() error {
+	if err := oneOf("deployment.tier", d.Tier, "starter", "standard", "performance",
+		"enterprise"); err != nil {
+		return err
+	}
+
+	if err := oneOf("deployment.region", d.Region, "", "us-east", "us-west", "eu-central",
+		"eu-north", "ap-south"); err != nil {
+		return err
+	}
+
+	return oneOf("deployment.messenger", d.Messenger, "web", "telegram", "discord", "slack",
+		"whatsapp")
 }

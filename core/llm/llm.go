@@ -194,3 +194,11 @@ func Classify(status int, retryAfter time.Duration, modelMissing, contextTooLong
 		return GiveUp
 	}
 }
+
+// ModelChecker is implemented by providers that can tell, without a model
+// call, whether a model exists and the key is accepted.
+type ModelChecker interface {
+	// CheckModel returns nil when the provider serves model to this key,
+	// and otherwise an error that says why, fit to show to the owner.
+	CheckModel(ctx context.Context, model string) error
+}

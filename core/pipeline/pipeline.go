@@ -156,6 +156,10 @@ func (p *Pipeline) Register(a core.Adapter) error {
 
 	p.adapters[ch] = a
 
+	if sa, ok := a.(core.SenderAuthenticator); ok && sa.AuthenticatesSenders() {
+		p.policy.Trust(ch)
+	}
+
 	// Export every counter at zero from the start, so that rates work
 	// from the first scrape.
 	for _, c := range []*prometheus.CounterVec{p.metrics.Received, p.metrics.Deduplicated,
@@ -164,6 +168,13 @@ func (p *Pipeline) Register(a core.Adapter) error {
 	}
 
 	return nil
+}
+
+// SetMaxParallel changes how many sessions are worked on at once while the
+// pipeline runs. A smaller bound takes effect as sessions finish; no
+// message is dropped or interrupted. It returns at once.
+func (p *Pipeline) SetMaxParallel(n int) {
+	go p.sched.setParallel(n)
 }
 
 // Commands returns the command registry, for registering more commands

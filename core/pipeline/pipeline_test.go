@@ -699,3 +699,100 @@ func TestTypingShownOnlyWhileTheResponderTakesLong(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxParallelChangesWhileRunning raises the bound while sessions wait
+// and lowers it again, without a restart.
+func TestMaxParallelChangesWhileRunning(t *testing.T) {
+	t.Parallel()
+
+	var (
+		mu      sync.Mutex
+		running int
+		peak    int
+		release = make(chan struct{})
+	)
+
+	now := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+
+		return running
+	}
+
+	blocking := responderFunc(func(ctx context.Context, req agent.Request) (agent.Reply, error) {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+
+		mu.Lock()
+		running--
+		mu.Unlock()
+
+		return agent.Reply{Text: req.Message.Text}, nil
+	})
+
+	h := newHarness(t, store.SQLite, withOptions(func(o *pipeline.Options) {
+		o.Responder = blocking
+		o.MaxParallel = 2
+	}))
+
+	for i := range 6 {
+		msg := direct(owner, i, fmt.Sprintf("chat %d", i))
+		msg.ChatID = core.ChatID(fmt.Sprintf("chat-%d", i))
+		h.deliver(msg)
+	}
+
+	waitFor := func(n int) {
+		t.Helper()
+
+		deadline := time.Now().Add(10 * time.Second)
+		for now() != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d sessions run at once, want %d", now(), n)
+			}
+
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	waitFor(2)
+	h.p.SetMaxParallel(5)
+	waitFor(5)
+
+	time.Sleep(100 * time.Millisecond)
+
+	if got := now(); got != 5 {
+		t.Fatalf("%d sessions run at once after raising the bound to 5", got)
+	}
+
+	h.p.SetMaxParallel(1)
+	close(release)
+	h.waitSent(6)
+
+	mu.Lock()
+	peak = 0
+	mu.Unlock()
+
+	release = make(chan struct{})
+
+	for i := range 3 {
+		msg := direct(owner, 10+i, fmt.Sprintf("later %d", i))
+		msg.ChatID = core.ChatID(fmt.Sprintf("later-%d", i))
+		h.deliver(msg)
+	}
+
+	waitFor(1)
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	h.waitSent(9)
+
+	if peak != 1 {
+		t.Fatalf("peak after lowering the bound to 1 = %d", peak)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -167,9 +168,14 @@ func (p *Pipeline) respond(ctx context.Context, row *inboundRow, msg core.Inboun
 		return session.Transcript(ctx, p.db, sess.ID, historyTurns)
 	}
 
+	var onText func(string)
+	if s, ok := p.adapters[msg.Channel].(core.TextStreamer); ok {
+		onText = s.StreamText(msg)
+	}
+
 	stopTyping := p.showTyping(ctx, conv)
 	reply, err := p.responder.Respond(ctx, agent.Request{
-		Message: msg, InboundID: row.ID, Session: sess, History: history,
+		Message: msg, InboundID: row.ID, Session: sess, History: history, OnText: onText,
 	})
 	stopTyping()
 
@@ -184,7 +190,7 @@ func (p *Pipeline) respond(ctx context.Context, row *inboundRow, msg core.Inboun
 		return p.finish(ctx, row, outcomeFailed, &msg, apology)
 	}
 
-	if err := p.answers.Do(&answer{row: row, msg: msg, sess: sess, text: reply.Text}); err != nil {
+	if err := p.answers.Do(&answer{row: row, msg: msg, sess: sess, reply: reply}); err != nil {
 		if errors.Is(err, errNotMine) {
 			return errNotMine
 		}
@@ -200,10 +206,10 @@ func (p *Pipeline) respond(ctx context.Context, row *inboundRow, msg core.Inboun
 
 // answer is a responder's answer waiting to be recorded.
 type answer struct {
-	row  *inboundRow
-	msg  core.Inbound
-	sess *session.Session
-	text string
+	row   *inboundRow
+	msg   core.Inbound
+	sess  *session.Session
+	reply agent.Reply
 }
 
 // recordAnswers records a batch of answers in one transaction: the
@@ -223,9 +229,12 @@ func (p *Pipeline) recordAnswers(ctx context.Context, tx bun.Tx, batch []*answer
 		entries[i] = session.Entry{Session: a.sess, Turns: []*session.Turn{
 			{InboundID: a.row.ID, Role: session.RoleUser, Text: a.msg.Text,
 				CreatedAt: a.row.ReceivedAt},
-			{InboundID: a.row.ID, Role: session.RoleAssistant, Text: a.text, CreatedAt: now},
+			{InboundID: a.row.ID, Role: session.RoleAssistant, Text: a.reply.Text,
+				Model: a.reply.Model, Tools: strings.Join(a.reply.Tools, ","),
+				InputTokens:  int64(a.reply.Usage.InputTokens),
+				OutputTokens: int64(a.reply.Usage.OutputTokens), CreatedAt: now},
 		}}
-		answers[i] = p.answerTo(a.row, a.msg, a.text)
+		answers[i] = p.answerTo(a.row, a.msg, a.reply.Text)
 		limits[i] = outbox.LimitOf(p.adapters[a.msg.Channel])
 	}
 

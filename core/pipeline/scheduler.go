@@ -24,7 +24,13 @@ type scheduler struct {
 	log    *slog.Logger
 	load   func(ctx context.Context, conv core.Conversation) ([]*inboundRow, error)
 	handle func(ctx context.Context, row *inboundRow) error
-	sem    chan struct{}
+	// sem has a slot per session worked on at once. It is made with
+	// maxSlots slots and all but the configured number are held in
+	// reserve, so that the bound can change while the pipeline runs.
+	sem chan struct{}
+
+	resize   sync.Mutex // one resize at a time
+	reserved int        // slots held back, guarded by resize
 
 	mu    sync.Mutex
 	ctx   context.Context
@@ -44,12 +50,40 @@ func newScheduler(maxParallel int, log *slog.Logger,
 	load func(context.Context, core.Conversation) ([]*inboundRow, error),
 	handle func(context.Context, *inboundRow) error,
 ) *scheduler {
-	return &scheduler{
-		log:    log,
-		load:   load,
-		handle: handle,
-		sem:    make(chan struct{}, maxParallel),
-		lanes:  make(map[core.Conversation]*lane),
+	s := &scheduler{
+		log:      log,
+		load:     load,
+		handle:   handle,
+		sem:      make(chan struct{}, maxSlots),
+		lanes:    make(map[core.Conversation]*lane),
+		reserved: maxSlots - maxParallel,
+	}
+
+	for range s.reserved {
+		s.sem <- struct{}{}
+	}
+
+	return s
+}
+
+// maxSlots is the most sessions that can ever be worked on at once.
+const maxSlots = 1024
+
+// setParallel changes how many sessions are worked on at once, to n
+// (1 to maxSlots). A smaller bound takes effect as sessions being worked
+// on finish; it blocks until then.
+func (s *scheduler) setParallel(n int) {
+	s.resize.Lock()
+	defer s.resize.Unlock()
+
+	want := maxSlots - min(max(n, 1), maxSlots)
+
+	for ; s.reserved > want; s.reserved-- {
+		<-s.sem
+	}
+
+	for ; s.reserved < want; s.reserved++ {
+		s.sem <- struct{}{}
 	}
 }
 

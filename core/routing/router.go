@@ -180,8 +180,21 @@ func (r *Router) model(t Tier) string {
 	return r.cfg.Standard
 }
 
-// Plan implements agent.LoopConfig.Plan: the recommended model first,
-// then the standard model and the fallbacks; or the refusal.
+// TierOf returns the tier whose model is model, standard first when
+// several tiers use it, or "" for a model of no tier (a fallback).
+func (r *Router) TierOf(model string) Tier {
+	for _, t := range []Tier{Standard, Cheap, Premium} {
+		if r.model(t) == model {
+			return t
+		}
+	}
+
+	return ""
+}
+
+// Plan implements agent.LoopConfig.Plan: the recommended model, or the
+// one the request asks for, first, then the standard model and the
+// fallbacks; or the refusal, which applies to an asked-for model too.
 func (r *Router) Plan(ctx context.Context, req agent.Request) (agent.Plan, error) {
 	in := Input{Text: req.Message.Text, Images: len(req.Message.Images)}
 
@@ -216,7 +229,12 @@ func (r *Router) Plan(ctx context.Context, req agent.Request) (agent.Plan, error
 	r.log.Debug("model chosen", "inbound_id", req.InboundID, "model", rec.Model,
 		"tier", string(rec.Tier), "score", rec.Score)
 
-	names := []string{rec.Model}
+	first := rec.Model
+	if req.Model != "" {
+		first = req.Model
+	}
+
+	names := []string{first}
 	for _, n := range append([]string{r.cfg.Standard}, r.cfg.Fallbacks...) {
 		if !slices.Contains(names, n) {
 			names = append(names, n)

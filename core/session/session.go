@@ -62,13 +62,19 @@ const (
 type Turn struct {
 	bun.BaseModel `bun:"table:turns"`
 
-	ID        int64     `bun:"id,pk,autoincrement"`
-	AgentID   string    `bun:"agent_id"`
-	SessionID int64     `bun:"session_id"`
-	InboundID int64     `bun:"inbound_id,nullzero"`
-	Role      Role      `bun:"role"`
-	Text      string    `bun:"text"`
-	CreatedAt time.Time `bun:"created_at"`
+	ID        int64  `bun:"id,pk,autoincrement"`
+	AgentID   string `bun:"agent_id"`
+	SessionID int64  `bun:"session_id"`
+	InboundID int64  `bun:"inbound_id,nullzero"`
+	Role      Role   `bun:"role"`
+	Text      string `bun:"text"`
+	// Model, Tools (comma-separated, in call order) and the token counts
+	// describe how an assistant turn was written; empty for the others.
+	Model        string    `bun:"model"`
+	Tools        string    `bun:"tools"`
+	InputTokens  int64     `bun:"input_tokens"`
+	OutputTokens int64     `bun:"output_tokens"`
+	CreatedAt    time.Time `bun:"created_at"`
 }
 
 // currentQuery finds a conversation's newest session; it runs for every

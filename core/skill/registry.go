@@ -93,6 +93,20 @@ func (r *Registry) lookup(name string) (Skill, bool) {
 	return s, ok
 }
 
+// All returns every registered skill, enabled or not, sorted by name.
+func (r *Registry) All() []Skill {
+	names := r.names()
+	out := make([]Skill, 0, len(names))
+
+	for _, n := range names {
+		if s, ok := r.lookup(n); ok {
+			out = append(out, s)
+		}
+	}
+
+	return out
+}
+
 // SetEnabled turns a skill on or off for an agent. An unknown skill is an
 // *core.InputError on "skill".
 func (r *Registry) SetEnabled(ctx context.Context, agentID, name string, enabled bool,
