@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/budget"
 	"github.com/switchboardhq/switchboard/core/config"
 	"github.com/switchboardhq/switchboard/core/credential"
+	"github.com/switchboardhq/switchboard/core/live"
 	"github.com/switchboardhq/switchboard/core/llm"
 	"github.com/switchboardhq/switchboard/core/routing"
 	"github.com/switchboardhq/switchboard/core/secret"
@@ -21,55 +22,128 @@ import (
 	"github.com/switchboardhq/switchboard/core/store"
 )
 
-// newResponder builds what answers free text: the echo, the agent loop on
-// the configured provider, or, with no provider, a reply that says how to
-// configure one.
-func newResponder(cfg config.Config, db *store.DB, log *slog.Logger) (agent.Responder, error) {
-	switch {
-	case cfg.Agent.Responder == "echo":
-		return agent.Echo{}, nil
-	case cfg.AI.Provider == "":
-		log.Warn("no model provider configured: free text gets a reply that says how to set one")
-		return agent.Unconfigured{}, nil
-	}
+// agentParts is the agent under its live settings, and what the API
+// reads of it.
+type agentParts struct {
+	live   *live.Controller
+	ledger *budget.Ledger
+	prices budget.Prices
+	skills *skill.Registry
+	creds  *credential.Store
+}
 
-	var provider llm.Provider
-
-	switch cfg.AI.Provider {
-	case "anthropic":
-		provider = anthropic.New(anthropic.Config{BaseURL: cfg.AI.BaseURL, APIKey: cfg.AI.APIKey})
-	default:
-		provider = openai.New(openai.Config{BaseURL: cfg.AI.BaseURL, APIKey: cfg.AI.APIKey})
-	}
-
+// newAgent builds the budget and the skills, and the controller that
+// builds what answers free text under the settings in effect: the echo,
+// the agent loop on the configured provider, or, with no provider, a
+// reply that says how to configure one. setParallel resizes the pipeline
+// when a tier is set.
+func newAgent(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger,
+	setParallel func(int),
+) (*agentParts, error) {
 	prices, err := budget.ParsePrices(cfg.AI.Prices)
 	if err != nil {
 		return nil, fmt.Errorf("ai.prices: %w", err)
 	}
 
-	router, err := newRouter(cfg, db, prices, log)
+	ledger, err := newLedger(cfg, db)
 	if err != nil {
 		return nil, err
 	}
 
-	skills, _, err := newSkills(cfg, db, log)
+	box, err := newBox(cfg, log)
 	if err != nil {
 		return nil, err
 	}
 
-	tools := skill.Tools{Registry: skills, AgentID: cfg.Agent.ID, TimeZone: cfg.Agent.TimeZone}
+	skills, creds, err := newSkills(cfg, db, box)
+	if err != nil {
+		return nil, err
+	}
 
-	return agent.NewLoop(agent.LoopConfig{
-		Provider:     provider,
+	parts := &agentParts{ledger: ledger, prices: prices, skills: skills, creds: creds}
+
+	parts.live, err = live.New(ctx, live.Config{
+		Base:   cfg,
+		DB:     db,
+		Box:    box,
+		Ledger: ledger,
+		Build: func(c config.Config) (live.Parts, error) {
+			return buildAgent(c, db, parts, log)
+		},
+		Check:          checkModel,
+		SetMaxParallel: setParallel,
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	return parts, nil
+}
+
+// newProvider returns the client of the configured model provider.
+func newProvider(ai config.AI) llm.Provider {
+	if ai.Provider == "anthropic" {
+		return anthropic.New(anthropic.Config{BaseURL: ai.BaseURL, APIKey: ai.APIKey})
+	}
+
+	return openai.New(openai.Config{BaseURL: ai.BaseURL, APIKey: ai.APIKey})
+}
+
+// checkModel asks the provider whether it serves the model to the key,
+// where the provider can tell without a model call.
+func checkModel(ctx context.Context, cfg config.Config) error {
+	if c, ok := newProvider(cfg.AI).(llm.ModelChecker); ok {
+		return c.CheckModel(ctx, cfg.AI.Model)
+	}
+
+	return nil
+}
+
+// buildAgent makes what answers free text under one configuration.
+func buildAgent(cfg config.Config, db *store.DB, parts *agentParts, log *slog.Logger,
+) (live.Parts, error) {
+	switch {
+	case cfg.Agent.Responder == "echo":
+		return live.Parts{Responder: agent.Echo{}}, nil
+	case cfg.AI.Provider == "":
+		log.Warn("no model provider configured: free text gets a reply that says how to set one")
+		return live.Parts{Responder: agent.Unconfigured{}}, nil
+	}
+
+	router, err := newRouter(cfg, db, parts.ledger, parts.prices, log)
+	if err != nil {
+		return live.Parts{}, err
+	}
+
+	tools := skill.Tools{Registry: parts.skills, AgentID: cfg.Agent.ID,
+		TimeZone: cfg.Agent.TimeZone}
+
+	loop, err := agent.NewLoop(agent.LoopConfig{
+		Provider:     newProvider(cfg.AI),
 		Models:       []agent.Model{describeModel(cfg.AI)(cfg.AI.Model)},
 		SystemPrompt: cfg.Agent.SystemPrompt,
 		MaxSteps:     cfg.Agent.MaxSteps,
 		Tools:        tools,
 		Plan:         router.Plan,
 		Recall:       tools.Recall,
-		OnCall:       recordCall(db, cfg.Agent.ID, prices, log),
+		OnCall:       recordCall(db, cfg.Agent.ID, parts.prices, log),
 		Logger:       log,
 	})
+	if err != nil {
+		return live.Parts{}, err
+	}
+
+	var models []string
+
+	for _, m := range append([]string{cfg.AI.Model, cfg.Routing.CheapModel,
+		cfg.Routing.PremiumModel}, cfg.AI.FallbackModels...) {
+		if m != "" && !slices.Contains(models, m) {
+			models = append(models, m)
+		}
+	}
+
+	return live.Parts{Responder: loop, Router: router, Models: models}, nil
 }
 
 // describeModel returns what the loop must know of a model named in the
@@ -101,13 +175,9 @@ func newLedger(cfg config.Config, db *store.DB) (*budget.Ledger, error) {
 }
 
 // newRouter returns the router of the routing section over the budget.
-func newRouter(cfg config.Config, db *store.DB, prices budget.Prices, log *slog.Logger,
+func newRouter(cfg config.Config, db *store.DB, ledger *budget.Ledger, prices budget.Prices,
+	log *slog.Logger,
 ) (*routing.Router, error) {
-	ledger, err := newLedger(cfg, db)
-	if err != nil {
-		return nil, err
-	}
-
 	return routing.New(routing.Config{
 		Standard:     cfg.AI.Model,
 		Cheap:        cfg.Routing.CheapModel,
@@ -158,20 +228,20 @@ func recordCall(db *store.DB, agentID string, prices budget.Prices, log *slog.Lo
 	}
 }
 
-// newSkills builds the skill registry with the credential store, whose key
-// comes from secrets.key or the data directory.
-func newSkills(cfg config.Config, db *store.DB, log *slog.Logger,
-) (*skill.Registry, *credential.Store, error) {
+// newBox returns the box that seals credentials and the stored API key,
+// under secrets.key or the key in the data directory.
+func newBox(cfg config.Config, log *slog.Logger) (*secret.Box, error) {
 	key, err := secret.LoadKey(cfg.Secrets.Key, cfg.Data.Dir, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 
-	box, err := secret.NewBox(key)
-	if err != nil {
-		return nil, nil, err
-	}
+	return secret.NewBox(key)
+}
 
+// newSkills builds the skill registry with the credential store.
+func newSkills(cfg config.Config, db *store.DB, box *secret.Box,
+) (*skill.Registry, *credential.Store, error) {
 	creds := credential.New(db, box)
 
 	reg, err := skill.NewRegistry(db, creds,

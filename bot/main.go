@@ -21,7 +21,8 @@ commands:
   migrate up|down|status    apply, roll back (last group) or list migrations
   pair list                 list pairing requests waiting for approval
   pair approve CODE         allow the person behind a pairing code
-  token create --name NAME  create an API token and print it
+  token create --name NAME [--user USER]
+                            create an API token of USER (default owner) and print it
   skill list                list the skills, on or off, with masked credentials
   skill enable|disable NAME turn a skill on or off
   skill set NAME CREDENTIAL store a credential, read from standard input

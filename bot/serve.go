@@ -14,7 +14,9 @@ import (
 	"github.com/switchboardhq/switchboard/adapters/webhook"
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/access"
+	"github.com/switchboardhq/switchboard/core/agent"
 	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/logtail"
 	"github.com/switchboardhq/switchboard/core/metrics"
 	"github.com/switchboardhq/switchboard/core/outbox"
 	"github.com/switchboardhq/switchboard/core/pipeline"
@@ -37,13 +39,18 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	log := newLogger(cfg.Log, stderr)
+	tail := logtail.New(stderr, logLines)
+	log := newLoggerTo(cfg.Log, stderr, tail)
 
-	return serve(ctx, cfg, log)
+	return serve(ctx, cfg, log, tail)
 }
 
-// serve runs the gateway until ctx ends.
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// logLines is how many log lines the status route can show.
+const logLines = 200
+
+// serve runs the gateway until ctx ends; tail holds its recent log lines.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tail *logtail.Writer,
+) error {
 	db, unlock, err := openStore(ctx, cfg, log, lockRequired)
 	if err != nil {
 		return err
@@ -59,17 +66,37 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	m := metrics.New()
 
-	p, err := newPipeline(db, presence, cfg, log, m)
+	// The pipeline is made after the agent, whose settings may change the
+	// pipeline's size, so the resize goes through a variable set below.
+	var p *pipeline.Pipeline
+
+	parts, err := newAgent(ctx, cfg, db, log, func(n int) {
+		if p != nil {
+			p.SetMaxParallel(n)
+		}
+	})
 	if err != nil {
 		return err
 	}
 
-	adapters, err := registerAdapters(p, cfg)
+	eff := parts.live.Config()
+
+	p, err = newPipeline(db, presence, eff, log, m, parts.live.Responder())
 	if err != nil {
 		return err
 	}
 
-	srv, ln, err := listen(cfg, db, m, adapters, log)
+	api, err := newAPI(cfg, db, parts, p, tail, log)
+	if err != nil {
+		return err
+	}
+
+	adapters, err := registerAdapters(p, cfg, api)
+	if err != nil {
+		return err
+	}
+
+	srv, ln, err := listen(cfg, db, m, adapters, api, log)
 	if err != nil {
 		return err
 	}
@@ -117,7 +144,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // listen opens the HTTP listener with health, readiness, metrics and the
 // adapters' webhooks.
 func listen(cfg config.Config, db *store.DB, m *metrics.Metrics, adapters []core.Adapter,
-	log *slog.Logger,
+	api *httpapi.API, log *slog.Logger,
 ) (*http.Server, net.Listener, error) {
 	migrator, err := store.NewMigrator(db)
 	if err != nil {
@@ -128,6 +155,7 @@ func listen(cfg config.Config, db *store.DB, m *metrics.Metrics, adapters []core
 		Ready:    readiness{db: db, migrator: migrator},
 		Registry: m.Registry,
 		Mounts:   mounts(adapters),
+		API:      api,
 		Logger:   log,
 	})
 
@@ -140,17 +168,12 @@ func listen(cfg config.Config, db *store.DB, m *metrics.Metrics, adapters []core
 }
 
 func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log *slog.Logger,
-	m *metrics.Metrics,
+	m *metrics.Metrics, responder agent.Responder,
 ) (*pipeline.Pipeline, error) {
 	var owners []access.Owner
 	for _, o := range cfg.Access.ParsedOwners() {
 		owners = append(owners, access.Owner{Channel: core.Channel(o.Channel),
 			UserID: core.UserID(o.UserID)})
-	}
-
-	responder, err := newResponder(cfg, db, log)
-	if err != nil {
-		return nil, err
 	}
 
 	return pipeline.New(db, presence, pipeline.Options{
@@ -169,9 +192,11 @@ func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log 
 	})
 }
 
-// registerAdapters creates the configured messenger adapters.
-func registerAdapters(p *pipeline.Pipeline, cfg config.Config) ([]core.Adapter, error) {
-	var adapters []core.Adapter
+// registerAdapters creates the configured messenger adapters; the API's
+// web adapter is always there.
+func registerAdapters(p *pipeline.Pipeline, cfg config.Config, api *httpapi.API,
+) ([]core.Adapter, error) {
+	adapters := []core.Adapter{api}
 
 	if cfg.Webhook.DeliverURL != "" {
 		adapters = append(adapters, webhook.New(webhook.Config{

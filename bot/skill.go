@@ -31,7 +31,12 @@ func cmdSkill(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer closeDB()
 
-	reg, creds, err := newSkills(cfg, db, newLogger(cfg.Log, stderr))
+	box, err := newBox(cfg, newLogger(cfg.Log, stderr))
+	if err != nil {
+		return err
+	}
+
+	reg, creds, err := newSkills(cfg, db, box)
 	if err != nil {
 		return err
 	}

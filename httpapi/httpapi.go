@@ -1,7 +1,9 @@
 // Package httpapi serves the gateway's HTTP endpoints: liveness at
-// /healthz, readiness at /readyz, Prometheus metrics at /metrics, and the
-// webhook handlers of the adapters that receive over HTTP. The REST API for
-// the dashboard and scripts will live here too.
+// /healthz, readiness at /readyz, Prometheus metrics at /metrics, the
+// webhook handlers of the adapters that receive over HTTP, and the REST
+// API under /api for the dashboard and scripts. The API is also the "web"
+// messenger adapter: its chat goes through the pipeline like any other
+// channel.
 package httpapi
 
 import (
@@ -36,7 +38,9 @@ type Deps struct {
 	Ready    Readiness
 	Registry *prometheus.Registry
 	Mounts   []Mount
-	Logger   *slog.Logger
+	// API, when not nil, serves /api.
+	API    *API
+	Logger *slog.Logger
 }
 
 // New returns the gateway's HTTP handler.
@@ -77,19 +81,11 @@ func New(d Deps) http.Handler {
 		mux.Handle(m.Pattern, m.Handler)
 	}
 
+	if d.API != nil {
+		d.API.Routes(mux)
+	}
+
 	return mux
-}
-
-// Error is the body of every error answer: {"error": {...}}.
-type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-// WriteError writes an error answer with the given status.
-func WriteError(w http.ResponseWriter, status int, e Error) {
-	writeJSON(w, status, map[string]Error{"error": e})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

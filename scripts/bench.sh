@@ -8,6 +8,10 @@
 #                       it has answered some messages
 #   BenchmarkLoopTurn   CPU of one agent turn without tools against the
 #                       fake model server at zero latency
+#   BenchmarkAPIStatus  requests per second and latency of GET
+#                       /api/agent/status from 8 clients
+#   BenchmarkAPIChat    the same for POST /api/agent/chat through the
+#                       pipeline and the fake model at zero latency
 #
 # BENCHTIME sets how many messages each pipeline case sends (default
 # 3000x); the whole run takes about a minute.
@@ -20,8 +24,9 @@ benchtime=${BENCHTIME:-3000x}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-if ! "$go" test -run '^$' -bench 'BenchmarkPipeline|BenchmarkIdleRSS|BenchmarkLoopTurn' \
-	-benchtime="$benchtime" ./core/pipeline ./core/agent ./bot >"$out" 2>&1; then
+if ! "$go" test -run '^$' \
+	-bench 'BenchmarkPipeline|BenchmarkIdleRSS|BenchmarkLoopTurn|BenchmarkAPI' \
+	-benchtime="$benchtime" ./core/pipeline ./core/agent ./bot ./httpapi >"$out" 2>&1; then
 	cat "$out"
 	exit 1
 fi

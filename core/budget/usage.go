@@ -20,7 +20,8 @@ type Call struct {
 	AgentID   string `bun:"agent_id"`
 	SessionID int64  `bun:"session_id,nullzero"`
 	// InboundID is the stored message the call answers; calls for one
-	// message count as one message of the period.
+	// message count as one message of the period. A request that is not
+	// stored (the OpenAI-compatible endpoint) has a negative id of its own.
 	InboundID    int64  `bun:"inbound_id,nullzero"`
 	Provider     string `bun:"provider"`
 	Model        string `bun:"model"`
