@@ -525,7 +525,9 @@ func (w *specWalk) walkChat() {
 		body: map[string]any{"message": "hi", "session_id": 999999}, status: 404})
 
 	w.do(specCall{method: "GET", path: "/api/agent/status?include=messages,skills,logs,health",
-		user: "anna", status: 200})
+		user: "owner", status: 200})
+	w.do(specCall{method: "GET", path: "/api/agent/status?include=logs", user: "anna",
+		status: 403})
 	w.do(specCall{method: "GET", path: "/api/agent/status", user: "anna", status: 200})
 	w.do(specCall{method: "GET", path: "/api/agent/status?include=everything", user: "anna",
 		status: 400, breaks: true})

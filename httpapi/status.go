@@ -56,11 +56,16 @@ type skillJSON struct {
 
 // handleStatus reports the agent's state and this period's use, and on
 // request (include=messages,skills,logs,health) the caller's recent
-// messages, the enabled skills, recent log lines and each messenger's
-// health. messages_limit is 0 when messages are not limited.
+// messages, the enabled skills, recent log lines (administrators only:
+// they concern every user) and each messenger's health. messages_limit is
+// 0 when messages are not limited.
 func (a *API) handleStatus(w http.ResponseWriter, r *http.Request) {
 	include, ok := parseIncludes(w, r.URL.Query().Get("include"))
 	if !ok {
+		return
+	}
+
+	if slices.Contains(include, "logs") && !a.adminOnly(w, r, "read the logs") {
 		return
 	}
 

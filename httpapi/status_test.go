@@ -72,7 +72,7 @@ func TestStatus(t *testing.T) {
 		}
 
 		var full statusView
-		ta.doJSON("GET", "/api/agent/status?include=messages,skills,logs,health", "anna", nil,
+		ta.doJSON("GET", "/api/agent/status?include=messages,skills,health", "anna", nil,
 			&full)
 
 		if len(full.Messages) != 2 || full.Messages[0].Text != "ping" ||
@@ -80,8 +80,18 @@ func TestStatus(t *testing.T) {
 			t.Fatalf("anna's recent messages = %+v", full.Messages)
 		}
 
-		if len(full.Skills) != 4 || full.Logs == nil {
+		if len(full.Skills) != 4 || full.Logs != nil {
 			t.Fatalf("skills %+v, logs %v", full.Skills, full.Logs)
+		}
+
+		// Logs concern every user: administrators only.
+		ta.wantError("GET", "/api/agent/status?include=logs", "anna", nil, http.StatusForbidden,
+			"")
+
+		var admin statusView
+		if code := ta.doJSON("GET", "/api/agent/status?include=logs", "owner", nil,
+			&admin); code != 200 || admin.Logs == nil {
+			t.Fatalf("owner's logs: %d %v", code, admin.Logs)
 		}
 
 		web, ok := full.Health["web"]
