@@ -30,6 +30,8 @@ type agentParts struct {
 	prices budget.Prices
 	skills *skill.Registry
 	creds  *credential.Store
+	// reminders gets the automation engine once it exists.
+	reminders *skill.Reminders
 }
 
 // newAgent builds the budget and the skills, and the controller that
@@ -55,12 +57,15 @@ func newAgent(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Lo
 		return nil, err
 	}
 
-	skills, creds, err := newSkills(cfg, db, box)
+	reminders := &skill.Reminders{DB: db}
+
+	skills, creds, err := newSkills(cfg, db, box, reminders)
 	if err != nil {
 		return nil, err
 	}
 
-	parts := &agentParts{ledger: ledger, prices: prices, skills: skills, creds: creds}
+	parts := &agentParts{ledger: ledger, prices: prices, skills: skills, creds: creds,
+		reminders: reminders}
 
 	parts.live, err = live.New(ctx, live.Config{
 		Base:   cfg,
@@ -240,13 +245,14 @@ func newBox(cfg config.Config, log *slog.Logger) (*secret.Box, error) {
 }
 
 // newSkills builds the skill registry with the credential store.
-func newSkills(cfg config.Config, db *store.DB, box *secret.Box,
+func newSkills(cfg config.Config, db *store.DB, box *secret.Box, reminders *skill.Reminders,
 ) (*skill.Registry, *credential.Store, error) {
 	creds := credential.New(db, box)
 
 	reg, err := skill.NewRegistry(db, creds,
 		skill.Time{}, skill.Calculator{}, skill.Memory{DB: db},
-		skill.Weather{URL: cfg.Skills.WeatherURL}, webfetch.New(webfetch.Options{}))
+		skill.Weather{URL: cfg.Skills.WeatherURL}, webfetch.New(webfetch.Options{}),
+		reminders)
 
 	return reg, creds, err
 }

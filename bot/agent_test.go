@@ -59,7 +59,7 @@ func TestServeAnswersWithTheConfiguredModel(t *testing.T) {
 		tools = append(tools, tool.Function.Name)
 	}
 
-	if strings.Join(tools, ",") != "calculator,memory,time,weather,web_fetch" {
+	if strings.Join(tools, ",") != "calculator,memory,reminders,time,weather,web_fetch" {
 		t.Fatalf("model was offered %v", tools)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/automation"
 	"github.com/switchboardhq/switchboard/core/config"
 	"github.com/switchboardhq/switchboard/core/logtail"
 	"github.com/switchboardhq/switchboard/core/pipeline"
@@ -15,7 +16,7 @@ import (
 
 // newAPI builds the REST API and its authenticator.
 func newAPI(cfg config.Config, db *store.DB, parts *agentParts, p *pipeline.Pipeline,
-	tail *logtail.Writer, log *slog.Logger,
+	engine *automation.Engine, tail *logtail.Writer, log *slog.Logger,
 ) (*httpapi.API, error) {
 	authn, err := auth.New(auth.Config{
 		DB:      db,
@@ -44,6 +45,7 @@ func newAPI(cfg config.Config, db *store.DB, parts *agentParts, p *pipeline.Pipe
 		Ledger:      parts.ledger,
 		Prices:      parts.prices,
 		Live:        parts.live,
+		Automations: engine,
 		Admins:      admins(cfg.Access),
 		ServerIP:    serverIP(cfg.HTTP.Addr),
 		Health: func() map[core.Channel]core.Health {

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/access"
 	"github.com/switchboardhq/switchboard/core/agent"
+	"github.com/switchboardhq/switchboard/core/automation"
 	"github.com/switchboardhq/switchboard/core/config"
 	"github.com/switchboardhq/switchboard/core/logtail"
 	"github.com/switchboardhq/switchboard/core/metrics"
@@ -81,12 +82,26 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tail *logta
 
 	eff := parts.live.Config()
 
-	p, err = newPipeline(db, presence, eff, log, m, parts.live.Responder())
+	// Triggers watch every message; the engine needs the pipeline's
+	// outbox, so it is set once both exist.
+	var engine *automation.Engine
+
+	observe := func(ctx context.Context, msg core.Inbound, inboundID int64) {
+		if engine != nil {
+			engine.Observe(ctx, msg, inboundID)
+		}
+	}
+
+	p, err = newPipeline(db, presence, eff, log, m, parts.live.Responder(), observe)
 	if err != nil {
 		return err
 	}
 
-	api, err := newAPI(cfg, db, parts, p, tail, log)
+	if engine, err = newAutomations(eff, db, p, parts, presence.ID, log); err != nil {
+		return err
+	}
+
+	api, err := newAPI(cfg, db, parts, p, engine, tail, log)
 	if err != nil {
 		return err
 	}
@@ -109,6 +124,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tail *logta
 	pipeDone := make(chan error, 1)
 
 	go func() { pipeDone <- p.Run(pipeCtx) }()
+
+	engineDone := make(chan error, 1)
+
+	go func() { engineDone <- engine.Run(pipeCtx) }()
 
 	log.Info("gateway started", "http_addr", ln.Addr().String(), "database", string(db.Kind),
 		"replica", presence.ID, "agent_id", cfg.Agent.ID)
@@ -134,6 +153,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tail *logta
 
 	if err := <-pipeDone; err != nil {
 		log.Error("pipeline", "err", err)
+	}
+
+	if err := <-engineDone; err != nil {
+		log.Error("automations", "err", err)
 	}
 
 	log.Info("gateway stopped")
@@ -169,6 +192,7 @@ func listen(cfg config.Config, db *store.DB, m *metrics.Metrics, adapters []core
 
 func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log *slog.Logger,
 	m *metrics.Metrics, responder agent.Responder,
+	observe func(context.Context, core.Inbound, int64),
 ) (*pipeline.Pipeline, error) {
 	var owners []access.Owner
 	for _, o := range cfg.Access.ParsedOwners() {
@@ -187,6 +211,7 @@ func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log 
 			MaxAttempts: cfg.Outbox.MaxAttempts,
 			MaxBackoff:  cfg.Outbox.MaxBackoff,
 		},
+		Observe: observe,
 		Logger:  log,
 		Metrics: m,
 	})

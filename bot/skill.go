@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/switchboardhq/switchboard/core/skill"
 )
 
 // cmdSkill manages the agent's skills and their credentials beside a
@@ -36,7 +38,7 @@ func cmdSkill(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 
-	reg, creds, err := newSkills(cfg, db, box)
+	reg, creds, err := newSkills(cfg, db, box, &skill.Reminders{DB: db})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/automation"
 	"github.com/switchboardhq/switchboard/core/budget"
 	"github.com/switchboardhq/switchboard/core/clock"
 	"github.com/switchboardhq/switchboard/core/credential"
@@ -37,6 +38,8 @@ type APIConfig struct {
 	// Ledger reads the budget; Prices price the estimates.
 	Ledger *budget.Ledger
 	Prices budget.Prices
+	// Automations runs the automation commands; nil answers 501.
+	Automations *automation.Engine
 	// Live holds what answers messages and the settings in effect, and
 	// applies changes of settings.
 	Live *live.Controller

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboardhq/switchboard/adapters/openai/openaitest"
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/agent"
+	"github.com/switchboardhq/switchboard/core/automation"
 	"github.com/switchboardhq/switchboard/core/budget"
 	"github.com/switchboardhq/switchboard/core/config"
 	"github.com/switchboardhq/switchboard/core/credential"
@@ -160,6 +161,8 @@ func newTestAPI(t testing.TB, kind store.Dialect, opts ...apiOption) *testAPI {
 	}
 
 	cfg.Live = ta.Live
+	cfg.Automations = automation.NewEngine(automation.Config{DB: db, AgentID: "default",
+		Responder: ta.Live.Responder(), Logger: log})
 	responder := ta.Live.Responder()
 
 	cfg.Auth, err = auth.New(auth.Config{DB: db, AgentID: "default", LoginTTL: time.Hour,

@@ -197,11 +197,3 @@ func (a *API) health() map[string]healthJSON {
 
 	return out
 }
-
-// handleAutomation answers the automation route until the automation
-// engine exists.
-func (a *API) handleAutomation(w http.ResponseWriter, _ *http.Request) {
-	wire.WriteError(w, http.StatusNotImplemented, wire.Error{Code: wire.CodeNotBuilt,
-		Message: "automations (/remind, /schedule, /trigger, /automate, /status) are not " +
-			"available in this version yet"})
-}

@@ -31,6 +31,8 @@ type Call struct {
 	Args string
 	// Now is the pipeline's clock reading for this message.
 	Now time.Time
+	// Prepared is what the command's Prepare returned, if it has one.
+	Prepared string
 }
 
 // Handler runs a command and returns the reply text. An error aborts the
@@ -46,6 +48,12 @@ type Command struct {
 	Description string
 	// Handle runs it.
 	Handle Handler
+	// Prepare, when not nil, runs before the transaction, for slow work
+	// that must not hold it, such as a model call; Handle finds its result
+	// in Call.Prepared. Call.Tx is the database then, not a transaction.
+	// It runs only for senders who may use commands, and may run again
+	// for the same message after a restart.
+	Prepare Handler
 }
 
 // Registry maps names to commands. It is safe for concurrent use.
@@ -76,6 +84,23 @@ func (r *Registry) Register(c Command) error {
 	r.cmds[c.Name] = c
 
 	return nil
+}
+
+// Replace puts c in place of the registered command of the same name and
+// returns the one it replaced, so that c can build on it; a name that is
+// not registered is an error.
+func (r *Registry) Replace(c Command) (Command, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	old, ok := r.cmds[c.Name]
+	if !ok {
+		return Command{}, fmt.Errorf("replace command %q: not registered", c.Name)
+	}
+
+	r.cmds[c.Name] = c
+
+	return old, nil
 }
 
 // Lookup returns the command with the name.

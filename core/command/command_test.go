@@ -230,3 +230,23 @@ func mustRegister(t *testing.T, r *command.Registry, name, desc string) {
 func echo(_ context.Context, call command.Call) (string, error) {
 	return strings.TrimSpace(call.Name + " " + call.Args), nil
 }
+
+func TestReplace(t *testing.T) {
+	t.Parallel()
+
+	r := command.NewRegistry()
+	mustRegister(t, r, "status", "old")
+
+	old, err := r.Replace(command.Command{Name: "status", Description: "new", Handle: echo})
+	if err != nil || old.Description != "old" {
+		t.Fatalf("Replace = %+v, %v; want the old command", old, err)
+	}
+
+	if c, _ := r.Lookup("status"); c.Description != "new" {
+		t.Fatalf("after Replace the command is %+v", c)
+	}
+
+	if _, err := r.Replace(command.Command{Name: "nope", Handle: echo}); err == nil {
+		t.Fatal("Replace of an unregistered command succeeded")
+	}
+}

@@ -45,6 +45,10 @@ type Options struct {
 	// AdoptInterval is how often a PostgreSQL replica looks for work of
 	// dead replicas. Default 5 s.
 	AdoptInterval time.Duration
+	// Observe, when not nil, is shown every message after it is handled,
+	// answered or not, such as for triggers. It runs in the message's
+	// session worker and may see a message again after a restart.
+	Observe func(ctx context.Context, msg core.Inbound, inboundID int64)
 	// TypingDelay is how long the responder may work before the typing
 	// indicator is shown. Default 300 ms.
 	TypingDelay time.Duration
@@ -168,6 +172,16 @@ func (p *Pipeline) Register(a core.Adapter) error {
 	}
 
 	return nil
+}
+
+// Poke tells the outbox deliverer that rows written outside the pipeline
+// are waiting. It never blocks.
+func (p *Pipeline) Poke() { p.deliverer.Poke() }
+
+// Limit returns how the channel's adapter bounds one message, for callers
+// that write to the outbox themselves.
+func (p *Pipeline) Limit(ch core.Channel) outbox.Limit {
+	return outbox.LimitOf(p.adapters[ch])
 }
 
 // SetMaxParallel changes how many sessions are worked on at once while the

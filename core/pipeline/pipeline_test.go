@@ -15,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/access"
 	"github.com/switchboardhq/switchboard/core/agent"
+	"github.com/switchboardhq/switchboard/core/command"
 	"github.com/switchboardhq/switchboard/core/pipeline"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/store/storetest"
@@ -794,5 +795,42 @@ func TestMaxParallelChangesWhileRunning(t *testing.T) {
 
 	if peak != 1 {
 		t.Fatalf("peak after lowering the bound to 1 = %d", peak)
+	}
+}
+
+// TestCommandPrepareRunsOutsideTheTransaction prepares a command before
+// its transaction, for allowed senders only, and hands the result over.
+func TestCommandPrepareRunsOutsideTheTransaction(t *testing.T) {
+	t.Parallel()
+
+	h := newHarness(t, store.SQLite)
+
+	var prepared atomic.Int64
+
+	err := h.p.Commands().Register(command.Command{
+		Name: "slow", Description: "Prepared slowly",
+		Prepare: func(_ context.Context, call command.Call) (string, error) {
+			prepared.Add(1)
+
+			return "prepared " + call.Args, nil
+		},
+		Handle: func(_ context.Context, call command.Call) (string, error) {
+			return "handled with " + call.Prepared, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h.deliver(direct(owner, 1, "/slow thing"))
+	h.deliver(direct("stranger", 2, "/slow thing"))
+
+	got := h.waitSent(2)
+	if got[0].Text != "handled with prepared thing" || !strings.Contains(got[1].Text, "pair") {
+		t.Fatalf("answers %q, %q", got[0].Text, got[1].Text)
+	}
+
+	if n := prepared.Load(); n != 1 {
+		t.Fatalf("prepared %d times, want once: not for the stranger", n)
 	}
 }

@@ -59,6 +59,14 @@ func (p *Pipeline) process(ctx context.Context, row *inboundRow) error {
 		return p.finish(ctx, row, outcomeFailed, nil, "")
 	}
 
+	if p.opts.Observe != nil {
+		defer func() {
+			if ctx.Err() == nil {
+				p.opts.Observe(ctx, msg, row.ID)
+			}
+		}()
+	}
+
 	// The common case, an allowed person writing free text, needs no
 	// transaction before the responder: the gate only reads.
 	name, args, isCommand := command.Parse(msg.Text)
@@ -73,6 +81,7 @@ func (p *Pipeline) process(ctx context.Context, row *inboundRow) error {
 		}
 	}
 
+	prepared := p.prepare(ctx, row, msg, name, args, isCommand)
 	now := p.clock.Now()
 
 	var needAgent bool
@@ -99,7 +108,7 @@ func (p *Pipeline) process(ctx context.Context, row *inboundRow) error {
 			return nil
 		}
 
-		reply, err := p.runCommand(ctx, tx, row, msg, name, args, now)
+		reply, err := p.runCommand(ctx, tx, row, msg, name, args, prepared, now)
 		if err != nil {
 			return err
 		}
@@ -128,10 +137,38 @@ func (p *Pipeline) process(ctx context.Context, row *inboundRow) error {
 // apology answers a message whose handling failed.
 const apology = "Sorry, something went wrong while I handled that. Please try again."
 
+// prepare runs a command's Prepare outside any transaction, for a sender
+// the gate lets through; a failure is logged and leaves nothing prepared.
+func (p *Pipeline) prepare(ctx context.Context, row *inboundRow, msg core.Inbound, name,
+	args string, isCommand bool,
+) string {
+	if !isCommand {
+		return ""
+	}
+
+	cmd, ok := p.commands.Lookup(name)
+	if !ok || cmd.Prepare == nil {
+		return ""
+	}
+
+	if v, err := p.policy.Gate(ctx, p.db, msg); err != nil || v.Outcome != access.Allow {
+		return ""
+	}
+
+	out, err := cmd.Prepare(ctx, command.Call{Tx: p.db, Message: msg, InboundID: row.ID,
+		Name: name, Args: args, Now: p.clock.Now()})
+	if err != nil {
+		p.log.Warn("prepare command", "inbound_id", row.ID, "command", name, "err", err)
+		return ""
+	}
+
+	return out
+}
+
 // runCommand runs a slash command; an unknown one gets the list of known
 // ones.
 func (p *Pipeline) runCommand(ctx context.Context, tx bun.Tx, row *inboundRow,
-	msg core.Inbound, name, args string, now time.Time,
+	msg core.Inbound, name, args, prepared string, now time.Time,
 ) (string, error) {
 	cmd, ok := p.commands.Lookup(name)
 	if !ok {
@@ -145,6 +182,7 @@ func (p *Pipeline) runCommand(ctx context.Context, tx bun.Tx, row *inboundRow,
 		Name:      name,
 		Args:      args,
 		Now:       now,
+		Prepared:  prepared,
 	})
 	if err != nil {
 		return "", fmt.Errorf("run /%s: %w", name, err)

@@ -269,11 +269,12 @@ func (t Tools) Schemas(ctx context.Context, _ agent.Request) []llm.Tool {
 // Run runs the skill the model called.
 func (t Tools) Run(ctx context.Context, req agent.Request, call llm.ToolCall) (string, error) {
 	return t.Registry.Run(ctx, call.Name, Call{
-		AgentID:   t.AgentID,
-		Channel:   req.Message.Channel,
-		UserID:    req.Message.UserID,
-		TimeZone:  t.TimeZone,
-		Arguments: call.Arguments,
+		AgentID:      t.AgentID,
+		Conversation: req.Message.Conversation(),
+		Channel:      req.Message.Channel,
+		UserID:       req.Message.UserID,
+		TimeZone:     t.TimeZone,
+		Arguments:    call.Arguments,
 	})
 }
 

@@ -14,6 +14,8 @@ import (
 type Call struct {
 	// AgentID is the agent using the skill.
 	AgentID string
+	// Conversation is the chat the agent is talking in.
+	Conversation core.Conversation
 	// User is the person the agent is talking to.
 	Channel core.Channel
 	UserID  core.UserID
