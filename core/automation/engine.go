@@ -143,9 +143,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.log.Error("run agent work", "err", err)
 		}
 
+		// A next time in the past belongs to a row another replica
+		// holds: wait a poll rather than ask again at once.
 		wait := e.cfg.Poll
-		if !next.IsZero() {
-			wait = min(wait, max(next.Sub(e.cfg.Clock.Now()), 0))
+		if !next.IsZero() && next.After(e.cfg.Clock.Now()) {
+			wait = min(wait, next.Sub(e.cfg.Clock.Now()))
 		}
 
 		t := time.NewTimer(wait)
@@ -184,13 +186,31 @@ func (e *Engine) FireDue(ctx context.Context) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("find due automations: %w", err)
 		}
 
+		fired := 0
+
 		for i := range due {
-			if err := e.fire(ctx, &due[i], now); err != nil {
-				return time.Time{}, err
+			// Each firing reads the clock: after a downtime a pass can
+			// be long, and the run records when it really fired.
+			if err := e.fire(ctx, &due[i], e.cfg.Clock.Now()); err != nil {
+				if ctx.Err() != nil {
+					return time.Time{}, ctx.Err()
+				}
+
+				// One automation that cannot fire must not hold up
+				// the others; it is tried again on the next pass.
+				e.log.Error("fire automation", "automation_id", due[i].ID, "err", err)
+
+				continue
 			}
+
+			fired++
 		}
 
-		if len(due) > 0 {
+		if len(due) > 0 && fired == 0 {
+			return time.Time{}, nil // all failed or held elsewhere: wait a poll
+		}
+
+		if fired > 0 {
 			e.cfg.Poke()
 		}
 
@@ -234,18 +254,21 @@ const lateAfter = time.Minute
 func (e *Engine) fire(ctx context.Context, a *Automation, now time.Time) error {
 	return e.cfg.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if e.cfg.DB.Kind == store.Postgres {
-			n, err := tx.NewSelect().Model((*Automation)(nil)).
+			var ids []int64
+
+			err := tx.NewSelect().Model((*Automation)(nil)).
+				Column("a.id").
 				Where("a.id = ?", a.ID).
 				Where("a.status = ?", StatusActive).
 				Where("a.next_run_at = ?", a.NextRunAt.Time).
 				For("UPDATE SKIP LOCKED").
-				Count(ctx)
+				Scan(ctx, &ids)
 			if err != nil {
 				return fmt.Errorf("lock automation %d: %w", a.ID, err)
 			}
 
-			if n == 0 {
-				return nil // another replica has it
+			if len(ids) == 0 {
+				return nil // another replica has it, or has fired it
 			}
 		}
 
