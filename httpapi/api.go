@@ -64,7 +64,8 @@ type API struct {
 	cfg APIConfig
 	log *slog.Logger
 
-	sink     atomic.Pointer[sinkRef]
+	sink     core.SinkHolder
+	running  atomic.Bool
 	lastSeen atomic.Int64 // unix nanoseconds of the last message
 
 	mu      sync.Mutex
@@ -72,9 +73,6 @@ type API struct {
 
 	patterns []string // the routes Routes registered behind authentication
 }
-
-// sinkRef holds the pipeline's sink once Run has been called.
-type sinkRef struct{ core.Sink }
 
 // NewAPI returns the API; register it with the pipeline as the web
 // adapter and mount Routes on the listener.
@@ -140,9 +138,11 @@ func (a *API) Channel() core.Channel { return WebChannel }
 
 // Run keeps the pipeline's sink for the chat route until ctx ends.
 func (a *API) Run(ctx context.Context, sink core.Sink) error {
-	a.sink.Store(&sinkRef{sink})
+	a.sink.Set(sink)
+	a.running.Store(true)
 	<-ctx.Done()
-	a.sink.Store(nil)
+	a.running.Store(false)
+	a.sink.Clear()
 
 	return nil
 }
@@ -160,7 +160,7 @@ func (a *API) Send(_ context.Context, msg core.Outgoing) (core.Sent, error) {
 
 // Health reports the API as connected while the pipeline runs.
 func (a *API) Health() core.Health {
-	h := core.Health{Connected: a.sink.Load() != nil}
+	h := core.Health{Connected: a.running.Load()}
 	if t := a.lastSeen.Load(); t > 0 {
 		h.LastMessageAt = time.Unix(0, t).UTC()
 	}

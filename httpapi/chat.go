@@ -74,7 +74,7 @@ func (a *API) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ref := a.sink.Load()
+	ref := a.sink.Wait(r.Context(), core.StartWait)
 	if ref == nil {
 		unavailable(w, "the gateway is starting or stopping; try again in a moment")
 		return

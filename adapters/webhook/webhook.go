@@ -30,7 +30,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/switchboardhq/switchboard/core"
@@ -87,7 +86,7 @@ type Config struct {
 // Adapter is the webhook channel. It is safe for concurrent use.
 type Adapter struct {
 	cfg  Config
-	sink atomic.Pointer[core.Sink]
+	sink core.SinkHolder
 
 	mu     sync.Mutex
 	health core.Health
@@ -107,11 +106,11 @@ func (a *Adapter) Channel() core.Channel { return core.ChannelWebhook }
 
 // Run makes the HTTP handler accept messages until ctx ends.
 func (a *Adapter) Run(ctx context.Context, sink core.Sink) error {
-	a.sink.Store(&sink)
+	a.sink.Set(sink)
 	a.setHealth(func(h *core.Health) { h.Connected = true })
 
 	<-ctx.Done()
-	a.sink.Store(nil)
+	a.sink.Clear()
 	a.setHealth(func(h *core.Health) { h.Connected = false })
 
 	return nil
@@ -128,7 +127,7 @@ func (a *Adapter) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	sink := a.sink.Load()
+	sink := a.sink.Wait(r.Context(), core.StartWait)
 	if sink == nil {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "not started yet", "")
 		return
@@ -144,7 +143,7 @@ func (a *Adapter) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	err := (*sink).Receive(r.Context(), m.inbound())
+	err := sink.Receive(r.Context(), m.inbound())
 
 	var ie *core.InputError
 
