@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/automation"
+	"github.com/switchboardhq/switchboard/core/coretest"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/store/storetest"
 )
@@ -94,8 +95,8 @@ func BenchmarkAutomations(b *testing.B) {
 
 	b.ReportMetric(millis(startup), "startup-ms")
 	b.ReportMetric(rss, "rss-MB")
-	b.ReportMetric(millis(percentile(fired, 0.50)), "late-p50-ms")
-	b.ReportMetric(millis(percentile(fired, 0.99)), "late-p99-ms")
+	b.ReportMetric(coretest.PercentileMS(fired, 0.50), "late-p50-ms")
+	b.ReportMetric(coretest.PercentileMS(fired, 0.99), "late-p99-ms")
 	b.ReportMetric(millis(fired[len(fired)-1]), "late-max-ms")
 	b.ReportMetric(millis(committed[len(committed)-1]), "commit-late-max-ms")
 }
@@ -242,11 +243,6 @@ func (p *pokeLog) after(t time.Time) (time.Time, bool) {
 	}
 
 	return time.Time{}, false
-}
-
-// percentile returns the p-th of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	return sorted[min(int(p*float64(len(sorted))), len(sorted)-1)]
 }
 
 func millis(d time.Duration) float64 {

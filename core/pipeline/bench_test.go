@@ -71,8 +71,8 @@ func benchPipeline(b *testing.B, sessions int) {
 	slices.Sort(all)
 
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	b.ReportMetric(millis(percentile(all, 0.50)), "p50-ms")
-	b.ReportMetric(millis(percentile(all, 0.99)), "p99-ms")
+	b.ReportMetric(coretest.PercentileMS(all, 0.50), "p50-ms")
+	b.ReportMetric(coretest.PercentileMS(all, 0.99), "p99-ms")
 	b.ReportMetric(millis(cpu)/float64(b.N), "cpu-ms/msg")
 	b.ReportMetric(peakRSSMB(), "peak-rss-MB")
 }
@@ -225,17 +225,6 @@ func (bp *benchRun) roundTrip(s int) (time.Duration, error) {
 func benchUser(i int) core.UserID { return core.UserID(fmt.Sprintf("owner-%d", i)) }
 
 func benchChat(i int) core.ChatID { return core.ChatID(fmt.Sprintf("dm-owner-%d", i)) }
-
-// percentile returns the p-quantile of sorted, or 0 when it is empty.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-
-	i := int(float64(len(sorted)-1) * p)
-
-	return sorted[i]
-}
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
