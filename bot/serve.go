@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/switchboardhq/switchboard/adapters/telegram"
 	"github.com/switchboardhq/switchboard/adapters/webhook"
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/access"
@@ -106,7 +107,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tail *logta
 		return err
 	}
 
-	adapters, err := registerAdapters(p, cfg, api)
+	adapters, err := registerAdapters(p, cfg, api, db, presence.ID, log)
 	if err != nil {
 		return err
 	}
@@ -220,6 +221,7 @@ func newPipeline(db *store.DB, presence *store.Presence, cfg config.Config, log 
 // registerAdapters creates the configured messenger adapters; the API's
 // web adapter is always there.
 func registerAdapters(p *pipeline.Pipeline, cfg config.Config, api *httpapi.API,
+	db *store.DB, replica string, log *slog.Logger,
 ) ([]core.Adapter, error) {
 	adapters := []core.Adapter{api}
 
@@ -228,6 +230,25 @@ func registerAdapters(p *pipeline.Pipeline, cfg config.Config, api *httpapi.API,
 			DeliverURL: cfg.Webhook.DeliverURL,
 			Secret:     cfg.Webhook.Secret,
 		}))
+	}
+
+	if cfg.Telegram.Token != "" {
+		tg, err := telegram.New(telegram.Config{
+			Token:         cfg.Telegram.Token,
+			APIEndpoint:   cfg.Telegram.APIEndpoint,
+			Mode:          cfg.Telegram.Mode,
+			WebhookURL:    cfg.Telegram.WebhookURL,
+			WebhookSecret: cfg.Telegram.WebhookSecret,
+			DB:            db,
+			AgentID:       cfg.Agent.ID,
+			ReplicaID:     replica,
+			Logger:        log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("telegram: %w", err)
+		}
+
+		adapters = append(adapters, tg)
 	}
 
 	for _, a := range adapters {

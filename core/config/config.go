@@ -30,6 +30,7 @@ type Config struct {
 	Webhook    Webhook    `yaml:"webhook"`
 	Auth       Auth       `yaml:"auth"`
 	Deployment Deployment `yaml:"deployment"`
+	Telegram   Telegram   `yaml:"telegram"`
 }
 
 // Agent configures the agent that answers messages.
@@ -173,6 +174,25 @@ type Webhook struct {
 	DeliverURL string `yaml:"deliver_url"`
 	// Secret is the bearer token both directions must carry.
 	Secret string `yaml:"secret"`
+}
+
+// Telegram configures the Telegram adapter; it is off while Token is
+// empty.
+type Telegram struct {
+	// Token is the bot's token from @BotFather; never logged.
+	Token string `yaml:"token"`
+	// APIEndpoint is the Bot API server: the public one, or a self-hosted
+	// telegram-bot-api server.
+	APIEndpoint string `yaml:"api_endpoint"`
+	// Mode is "polling" (the gateway asks for updates) or "webhook"
+	// (Telegram posts them to WebhookURL).
+	Mode string `yaml:"mode"`
+	// WebhookURL is the public https URL of this gateway's
+	// /telegram/webhook, for webhook mode.
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookSecret is the secret Telegram sends with every update in
+	// webhook mode.
+	WebhookSecret string `yaml:"webhook_secret"`
 }
 
 // Deployment says how and where the gateway runs, as the status route

@@ -133,6 +133,12 @@ deployment:
   tier: performance
   region: eu-north
   messenger: telegram
+telegram:
+  token: "123456789:AAE-very-long-bot-token_x"
+  api_endpoint: http://127.0.0.1:8081
+  mode: webhook
+  webhook_url: https://bot.example.com/telegram/webhook
+  webhook_secret: s3cret-s3cret-s3cret
 `
 
 	want := Config{
@@ -173,6 +179,10 @@ deployment:
 			LoginTTL:     24 * time.Hour,
 		},
 		Deployment: Deployment{Tier: "performance", Region: "eu-north", Messenger: "telegram"},
+		Telegram: Telegram{Token: "123456789:AAE-very-long-bot-token_x",
+			APIEndpoint: "http://127.0.0.1:8081", Mode: "webhook",
+			WebhookURL:    "https://bot.example.com/telegram/webhook",
+			WebhookSecret: "s3cret-s3cret-s3cret"},
 	}
 
 	cfg, err := Load(writeConfig(t, content), nil)
@@ -461,6 +471,28 @@ func TestValidate(t *testing.T) {
 		},
 		{"agent name empty", func(c *Config) { c.Agent.Name = " " }, "agent.name", ""},
 		{"unknown tier", func(c *Config) { c.Deployment.Tier = "xl" }, "deployment.tier", "xl"},
+		{
+			"bad telegram token", func(c *Config) { c.Telegram.Token = "not-a-token" },
+			"telegram.token", "BotFather",
+		},
+		{
+			"telegram mode", func(c *Config) { c.Telegram.Mode = "push" },
+			"telegram.mode", "push",
+		},
+		{
+			"telegram webhook without url", func(c *Config) {
+				c.Telegram.Token, c.Telegram.Mode = "1:abcdefghijklmnopqrstuvwxyz", "webhook"
+			},
+			"telegram.webhook_url", "https",
+		},
+		{
+			"telegram webhook secret", func(c *Config) {
+				c.Telegram.Token, c.Telegram.Mode = "1:abcdefghijklmnopqrstuvwxyz", "webhook"
+				c.Telegram.WebhookURL = "https://x.example/telegram/webhook"
+				c.Telegram.WebhookSecret = "short"
+			},
+			"telegram.webhook_secret", "16 to 256",
+		},
 		{
 			"unknown region", func(c *Config) { c.Deployment.Region = "moon" },
 			"deployment.region", "moon",

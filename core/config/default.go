@@ -76,5 +76,12 @@ func Default() Config {
 			Region:    "",
 			Messenger: "web",
 		},
+		Telegram: Telegram{
+			Token:         "",
+			APIEndpoint:   "https://api.telegram.org",
+			Mode:          "polling",
+			WebhookURL:    "",
+			WebhookSecret: "",
+		},
 	}
 }

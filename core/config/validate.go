@@ -57,6 +57,7 @@ func (c Config) Validate() error {
 		c.Skills.validate,
 		c.Auth.validate,
 		c.Deployment.validate,
+		c.Telegram.validate,
 	}
 
 	for _, check := range checks {
@@ -442,4 +443,45 @@ func (d Deployment) validate() error {
 
 	return oneOf("deployment.messenger", d.Messenger, "web", "telegram", "discord", "slack",
 		"whatsapp")
+}
+
+// telegramToken is the shape of a bot token: the bot's id, a colon and a
+// secret.
+var telegramToken = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,}$`)
+
+// validate checks the telegram section.
+func (t Telegram) validate() error {
+	if t.Token != "" && !telegramToken.MatchString(t.Token) {
+		return ruleError("telegram.token", "must look like 123456789:AAE... as @BotFather "+
+			"gives it")
+	}
+
+	u, err := url.Parse(t.APIEndpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ruleError("telegram.api_endpoint", "must be an absolute http or https URL, "+
+			"got %q", t.APIEndpoint)
+	}
+
+	if err := oneOf("telegram.mode", t.Mode, "polling", "webhook"); err != nil {
+		return err
+	}
+
+	if t.Mode != "webhook" || t.Token == "" {
+		return nil
+	}
+
+	w, err := url.Parse(t.WebhookURL)
+	if err != nil || w.Scheme != "https" || w.Host == "" {
+		return ruleError("telegram.webhook_url", "must be the public https URL of "+
+			"/telegram/webhook when telegram.mode is webhook, got %q", t.WebhookURL)
+	}
+
+	if n := len(t.WebhookSecret); n < 16 || n > 256 ||
+		strings.Trim(t.WebhookSecret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"+
+			"0123456789_-") != "" {
+		return ruleError("telegram.webhook_secret", "must be 16 to 256 of A-Z, a-z, 0-9, _ "+
+			"and - when telegram.mode is webhook")
+	}
+
+	return nil
 }
