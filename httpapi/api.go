@@ -124,6 +124,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	authed("GET /api/agent/settings", a.handleGetSettings)
 	authed("PATCH /api/agent/settings", a.handlePatchSettings)
 
+	authed("GET /api/agent/automation", a.handleListAutomations)
 	authed("POST /api/agent/automation", a.handleAutomation)
 	authed("GET /api/openapi.json", a.handleOpenAPI)
 	authed("/api/", a.handleUnknown)

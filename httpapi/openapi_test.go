@@ -680,6 +680,7 @@ func (w *specWalk) walkBudget() {
 		status: 200})
 	w.do(specCall{method: "POST", path: "/api/agent/automation", user: "anna",
 		body: map[string]any{"command": "status"}, status: 200})
+	w.do(specCall{method: "GET", path: "/api/agent/automation", user: "anna", status: 200})
 	w.do(specCall{method: "POST", path: "/api/agent/automation", user: "anna",
 		body:   map[string]any{"command": "remind", "text": "me on 2020-01-01 to x"},
 		status: 400})

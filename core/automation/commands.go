@@ -52,15 +52,9 @@ func Refusal(e *when.Error) string {
 func (e *Engine) Do(ctx context.Context, tx bun.IDB, o Origin, name, text string,
 	now time.Time,
 ) (string, error) {
-	zoneName, err := ZoneOf(ctx, tx, e.cfg.AgentID, o.Conversation.Channel, o.UserID,
-		e.cfg.DefaultZone)
+	zone, zoneName, err := e.zoneOf(ctx, tx, o)
 	if err != nil {
 		return "", err
-	}
-
-	zone, err := time.LoadLocation(zoneName)
-	if err != nil {
-		zone, zoneName = time.UTC, "UTC"
 	}
 
 	a := &Automation{AgentID: e.cfg.AgentID, Kind: name, Channel: o.Conversation.Channel,
@@ -87,6 +81,57 @@ func (e *Engine) Do(ctx context.Context, tx bun.IDB, o Origin, name, text string
 
 	return reply, err
 }
+
+// zoneOf returns the person's time zone and its name: the one they set,
+// else the agent's default, else UTC.
+func (e *Engine) zoneOf(ctx context.Context, db bun.IDB, o Origin,
+) (*time.Location, string, error) {
+	name, err := ZoneOf(ctx, db, e.cfg.AgentID, o.Conversation.Channel, o.UserID,
+		e.cfg.DefaultZone)
+	if err != nil {
+		return nil, "", err
+	}
+
+	zone, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC, "UTC", nil
+	}
+
+	return zone, name, nil
+}
+
+// List returns the person's active and paused automations on the origin's
+// channel, oldest first, and the time zone their times are read in.
+func (e *Engine) List(ctx context.Context, db bun.IDB, o Origin,
+) ([]Automation, *time.Location, error) {
+	zone, _, err := e.zoneOf(ctx, db, o)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	all, err := ListOf(ctx, db, e.cfg.AgentID, o.Conversation.Channel, o.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	return all, zone, nil
+}
+
+// Describe says in words what a does, with times in zone: "reminder:
+// call Anna", "every day at 08:00: summarise the news".
+func Describe(a *Automation, zone *time.Location) string {
+	switch a.Kind {
+	case KindTrigger:
+		return fmt.Sprintf("trigger on %q: %s", a.TriggerContains, describeAction(a))
+	case KindRemind:
+		return "reminder: " + a.Text
+	default:
+		return a.Schedule().Describe(zone) + ": " + a.Text
+	}
+}
+
+// TimeFormat is how automations' times are shown to people.
+const TimeFormat = "Mon 2 Jan 15:04"
 
 // remind sets a one-shot reminder.
 func (e *Engine) remind(ctx context.Context, tx bun.IDB, a *Automation, text string,
@@ -135,7 +180,7 @@ func (e *Engine) recurring(ctx context.Context, tx bun.IDB, a *Automation, text 
 
 	return fmt.Sprintf("Done (#%d): %s (%s) I'll %s. First time: %s.", a.ID,
 		r.When.Describe(zone), a.TimeZone, a.Text,
-		a.NextRunAt.Time.In(zone).Format("Mon 2 Jan 15:04")), nil
+		a.NextRunAt.Time.In(zone).Format(TimeFormat)), nil
 }
 
 // trigger sets up a trigger on the messages of this chat.
@@ -283,7 +328,7 @@ func (e *Engine) change(ctx context.Context, tx bun.IDB, a *Automation, verb str
 
 	next := ""
 	if !a.NextRunAt.IsZero() {
-		next = " Next: " + a.NextRunAt.Time.In(zone).Format("Mon 2 Jan 15:04") + "."
+		next = " Next: " + a.NextRunAt.Time.In(zone).Format(TimeFormat) + "."
 	}
 
 	return fmt.Sprintf("Resumed #%d.%s", a.ID, next), nil
@@ -325,25 +370,16 @@ func (e *Engine) list(ctx context.Context, tx bun.IDB, o Origin, zone *time.Loca
 	for i := range all {
 		a := &all[i]
 
-		b.WriteString("\n#" + strconv.FormatInt(a.ID, 10) + " ")
-
-		switch a.Kind {
-		case KindTrigger:
-			fmt.Fprintf(&b, "trigger on %q: %s", a.TriggerContains, describeAction(a))
-		case KindRemind:
-			fmt.Fprintf(&b, "reminder: %s", a.Text)
-		default:
-			fmt.Fprintf(&b, "%s: %s", a.Schedule().Describe(zone), a.Text)
-		}
+		b.WriteString("\n#" + strconv.FormatInt(a.ID, 10) + " " + Describe(a, zone))
 
 		if a.Status == StatusPaused {
 			b.WriteString(" (paused)")
 		} else if !a.NextRunAt.IsZero() {
-			b.WriteString(" · next " + a.NextRunAt.Time.In(zone).Format("Mon 2 Jan 15:04"))
+			b.WriteString(" · next " + a.NextRunAt.Time.In(zone).Format(TimeFormat))
 		}
 
 		if !a.LastRunAt.IsZero() {
-			fmt.Fprintf(&b, " · last %s: %s", a.LastRunAt.Time.In(zone).Format("Mon 2 Jan 15:04"),
+			fmt.Fprintf(&b, " · last %s: %s", a.LastRunAt.Time.In(zone).Format(TimeFormat),
 				a.LastResult)
 		}
 	}
@@ -378,7 +414,7 @@ func (e *Engine) timezone(ctx context.Context, tx bun.IDB, o Origin, text string
 	loc, _ := time.LoadLocation(name)
 
 	return fmt.Sprintf("Your time zone is now %s; it is %s there.", name,
-		now.In(loc).Format("Mon 2 Jan 15:04")), nil
+		now.In(loc).Format(TimeFormat)), nil
 }
 
 // Commands returns the slash commands; status also shows what the

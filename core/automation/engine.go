@@ -372,7 +372,7 @@ func lateNote(due time.Time, late time.Duration, zone *time.Location) string {
 	}
 
 	return fmt.Sprintf("\n(This was due %s and is %s late: I was not running then.)",
-		due.In(zone).Format("Mon 2 Jan 15:04"), late.Round(time.Minute))
+		due.In(zone).Format(TimeFormat), late.Round(time.Minute))
 }
 
 // send puts a message for a conversation in the outbox.
