@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchboardhq/switchboard/httpapi/dashboard"
 )
 
 // Readiness reports whether the gateway can serve: the database answers
@@ -83,6 +85,10 @@ func New(d Deps) http.Handler {
 
 	if d.API != nil {
 		d.API.Routes(mux)
+		// The dashboard takes every other path; the routes above are more
+		// specific and win. ("GET /" would conflict with the method-less
+		// patterns of the API.)
+		mux.Handle("/", dashboard.Handler())
 	}
 
 	return mux

@@ -67,7 +67,11 @@ func stream(w http.ResponseWriter, req Request, reply Reply, id string) {
 
 	send(map[string]any{"role": "assistant", "content": ""}, nil)
 
-	for _, piece := range splitText(reply.Text) {
+	for i, piece := range splitText(reply.Text) {
+		if i > 0 && reply.PieceDelay > 0 {
+			time.Sleep(reply.PieceDelay)
+		}
+
 		send(map[string]any{"content": piece}, nil)
 	}
 

@@ -24,6 +24,9 @@ type Reply struct {
 	// Delay holds the answer back, to test time-outs. The wait ends early
 	// when the client goes away.
 	Delay time.Duration
+	// PieceDelay spaces the pieces of a streamed text, so that a client
+	// shows them as they come.
+	PieceDelay time.Duration
 	// Err, when set, makes the server answer with an error instead.
 	Err *Error
 }
