@@ -177,10 +177,10 @@ func (b *browser) open(page string) {
 		chromedp.WaitVisible("#page-"+page, chromedp.ByQuery))
 }
 
-// screenshot saves the visible page as NAME.png among the artifacts.
+// screenshot saves the whole page as NAME.png among the artifacts.
 func (b *browser) screenshot(name string) {
 	var png []byte
-	if err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot(&png)); err != nil {
+	if err := chromedp.Run(b.ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
 	}

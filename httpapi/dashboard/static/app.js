@@ -849,7 +849,6 @@ async function loadHealth() {
   $("#health-empty").hidden = channels.length > 0;
   const agent = status.agent || {};
   $("#health-agent").textContent = agent.name ? `${agent.name}: ${agent.status}` : "";
-  renderPairing(whatsappQr(status));
 }
 
 function healthRow(channel, h) {
@@ -858,28 +857,6 @@ function healthRow(channel, h) {
     el("td", { class: h.connected ? "ok" : "bad", text: h.connected ? "yes" : "no" }),
     el("td", { text: formatDate(h.last_message_at) }),
     el("td", { class: "error-text", text: h.last_error || "—" }));
-}
-
-/**
- * whatsappQr finds a pairing QR code in a status answer, if it carries
- * one, as an image URL this page may load (data:image/…); else null.
- */
-function whatsappQr(status) {
-  const wa = status.whatsapp || {};
-  const hw = (status.health || {}).whatsapp || {};
-  const candidates = [status.whatsapp_qr, wa.qr, wa.qr_code, hw.qr, hw.qr_code, hw.whatsapp_qr];
-  const value = candidates.find((v) => typeof v === "string" && v !== "");
-  if (!value) return null;
-  if (/^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,/i.test(value)) return value;
-  if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length > 100) return `data:image/png;base64,${value}`;
-  return null;
-}
-
-function renderPairing(src) {
-  const box = $("#whatsapp-pairing");
-  box.hidden = !src;
-  if (src) $("#whatsapp-qr").src = src;
-  else $("#whatsapp-qr").removeAttribute("src");
 }
 
 // ---- Wiring ----
