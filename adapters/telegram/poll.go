@@ -10,25 +10,20 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/store"
 )
 
 // runPolling polls while this replica holds the bot's lease and waits on
 // standby while another replica does, until ctx ends.
 func (a *Adapter) runPolling(ctx context.Context, sink core.Sink, botID int64) {
-	l := &lease{
-		db:      a.cfg.DB,
-		agentID: a.cfg.AgentID,
-		channel: string(core.ChannelTelegram),
-		account: strconv.FormatInt(botID, 10),
-		holder:  a.cfg.ReplicaID,
-		expiry:  a.cfg.LeaseExpiry,
-	}
+	l := a.cfg.DB.Lease(a.cfg.AgentID, string(core.ChannelTelegram),
+		strconv.FormatInt(botID, 10), a.cfg.ReplicaID, a.cfg.LeaseExpiry)
 
 	s := newStreak(a.log, "polling lease")
 	onStandby := false
 
 	for {
-		held, left, err := l.acquire(ctx)
+		held, left, err := l.Acquire(ctx)
 		wait := a.cfg.LeaseRenew
 
 		switch {
@@ -67,7 +62,7 @@ func (a *Adapter) runPolling(ctx context.Context, sink core.Sink, botID int64) {
 // when renewing failed for so long that the lease may expire before the
 // next try. When ctx ends it gives the lease up, so that a standby replica
 // takes over at once.
-func (a *Adapter) pollHolding(ctx context.Context, sink core.Sink, l *lease) {
+func (a *Adapter) pollHolding(ctx context.Context, sink core.Sink, l *store.Lease) {
 	if a.cfg.DB.Exclusive() {
 		a.poll(ctx, sink)
 		return
@@ -88,7 +83,7 @@ func (a *Adapter) pollHolding(ctx context.Context, sink core.Sink, l *lease) {
 		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 
-		if err := l.release(releaseCtx); err != nil {
+		if err := l.Release(releaseCtx); err != nil {
 			a.log.Warn("give up the polling lease", "err", err)
 		}
 	}()
@@ -106,7 +101,7 @@ func (a *Adapter) pollHolding(ctx context.Context, sink core.Sink, l *lease) {
 		}
 
 		start := time.Now()
-		held, _, err := l.acquire(ctx)
+		held, _, err := l.Acquire(ctx)
 
 		switch {
 		case ctx.Err() != nil:

@@ -1,4 +1,4 @@
-package telegram
+package store
 
 import (
 	"context"
@@ -6,22 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/switchboardhq/switchboard/core/store"
 )
 
-// lease elects the one replica that holds a messenger connection, here the
-// bot's long poll: a row in adapter_leases per agent, channel and account,
-// naming its holder until expires_at. The holder renews it well before it
-// expires; another replica takes it only once it has expired, so a dead
-// holder is replaced within one expiry. Times are the database's, so the
-// replicas' clocks need not agree. On SQLite one process owns the database
-// and the lease is always held.
-//
-// The table is not Telegram's: a Discord gateway or a Slack socket needs
-// the same election.
-type lease struct {
-	db      *store.DB
+// Lease elects the one replica that holds a messenger connection, such as
+// Telegram's long poll, a Discord gateway or a Slack socket: a row in
+// adapter_leases per agent, channel and account, naming its holder until
+// expires_at. The holder renews it well before it expires; another
+// replica takes it only once it has expired, so a dead holder is replaced
+// within one expiry. Times are the database's, so the replicas' clocks
+// need not agree. On SQLite one process owns the database and the lease
+// is always held.
+type Lease struct {
+	db      *DB
 	agentID string
 	channel string
 	account string
@@ -29,9 +25,16 @@ type lease struct {
 	expiry  time.Duration
 }
 
-// acquire takes the lease or renews it. When another replica holds it,
+// Lease returns the lease of one connection, held in the name of holder
+// (a replica id) for expiry at a time.
+func (db *DB) Lease(agentID, channel, account, holder string, expiry time.Duration) *Lease {
+	return &Lease{db: db, agentID: agentID, channel: channel, account: account,
+		holder: holder, expiry: expiry}
+}
+
+// Acquire takes the lease or renews it. When another replica holds it,
 // held is false and wait is how long that lease has left.
-func (l *lease) acquire(ctx context.Context) (held bool, wait time.Duration, err error) {
+func (l *Lease) Acquire(ctx context.Context) (held bool, wait time.Duration, err error) {
 	if l.db.Exclusive() {
 		return true, 0, nil
 	}
@@ -69,9 +72,9 @@ func (l *lease) acquire(ctx context.Context) (held bool, wait time.Duration, err
 	return false, max(time.Duration(left*float64(time.Second)), 0), nil
 }
 
-// release gives the lease up, so that a standby replica takes over at its
+// Release gives the lease up, so that a standby replica takes over at its
 // next try instead of after the expiry.
-func (l *lease) release(ctx context.Context) error {
+func (l *Lease) Release(ctx context.Context) error {
 	if l.db.Exclusive() {
 		return nil
 	}
