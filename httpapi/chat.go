@@ -324,6 +324,8 @@ func (a *API) nextAnswer(ctx context.Context, user core.UserID, id core.MessageI
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 
+	look := true
+
 	for {
 		if onDelta != nil {
 			if d := waiter.take(); d != "" {
@@ -331,10 +333,16 @@ func (a *API) nextAnswer(ctx context.Context, user core.UserID, id core.MessageI
 			}
 		}
 
-		resp, err := a.storedAnswer(ctx, user, id)
-		if !errors.Is(err, errNoAnswerYet) {
-			return resp, err
+		if look {
+			resp, err := a.storedAnswer(ctx, user, id)
+			if !errors.Is(err, errNoAnswerYet) {
+				return resp, err
+			}
 		}
+
+		// New text alone means the answer is still being written: it is
+		// passed on without asking the database.
+		look = true
 
 		select {
 		case <-ctx.Done():
@@ -342,6 +350,7 @@ func (a *API) nextAnswer(ctx context.Context, user core.UserID, id core.MessageI
 		case <-deadline.C:
 			return chatResponse{}, errNoAnswerYet
 		case <-waiter.text:
+			look = false
 		case <-waiter.sent:
 		case <-tick.C:
 		}
