@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/switchboardhq/switchboard/adapters/openai/openaitest"
+	"github.com/switchboardhq/switchboard/adapters/telegram/telegramtest"
 )
 
 // modelAnswer is what the fake model answers the dashboard's chat; it
@@ -218,7 +219,7 @@ func js(s string) string {
 
 // TestDashboard drives the dashboard in a real headless Chromium against
 // "bot serve" with the fake model: log in, chat with a streamed answer,
-// create and pin a session, set a reminder with /remind and find it
+// attach a picture that reaches the model, create and pin a session, set a reminder with /remind and find it
 // listed, toggle a skill, set a credential and see only its mask, save
 // and search a memory, visit every page, log out. It saves a screenshot
 // of each page, and checks that the pages requested nothing from any
@@ -229,7 +230,9 @@ func TestDashboard(t *testing.T) {
 
 	model := openaitest.NewServer(t, openaitest.WithAPIKey("model-key"))
 	model.Push(openaitest.Reply{Text: modelAnswer, PieceDelay: 150 * time.Millisecond,
-		Usage: openaitest.Usage{PromptTokens: 50, CompletionTokens: 12}})
+		Usage: openaitest.Usage{PromptTokens: 50, CompletionTokens: 12}},
+		openaitest.Reply{Text: "A small picture.",
+			Usage: openaitest.Usage{PromptTokens: 60, CompletionTokens: 4}})
 
 	dir := t.TempDir()
 	p := startServe(t, dir,
@@ -237,7 +240,8 @@ func TestDashboard(t *testing.T) {
 		"BOT_AI_PROVIDER=openai",
 		"BOT_AI_BASE_URL="+model.URL(),
 		"BOT_AI_API_KEY=model-key",
-		"BOT_AI_MODEL=test-model")
+		"BOT_AI_MODEL=test-model",
+		"BOT_AI_VISION_MODELS=test-model")
 
 	stdout, stderr, code := runBot(t, dir, nil, "token", "create", "--name", "dashboard")
 	if code != 0 {
@@ -255,6 +259,7 @@ func TestDashboard(t *testing.T) {
 		chromedp.WaitVisible("#nav", chromedp.ByQuery))
 
 	dashboardChat(b)
+	dashboardImage(b, model)
 	dashboardSessions(b)
 	dashboardRemind(b)
 	dashboardSkills(b)
@@ -330,6 +335,41 @@ func dashboardChat(b *browser) {
 	b.until("the new session is in the sidebar",
 		`document.querySelectorAll("#sessions li.session").length === 1`)
 	b.screenshot("chat")
+}
+
+// dashboardImage attaches a picture to a message: the model gets it.
+func dashboardImage(b *browser, model *openaitest.Server) {
+	b.t.Helper()
+
+	path := filepath.Join(b.t.TempDir(), "picture.png")
+	if err := os.WriteFile(path, telegramtest.PNG(16, 12), 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+
+	b.run("attach a picture",
+		chromedp.SetUploadFiles("#attach", []string{path}, chromedp.ByQuery),
+		chromedp.SendKeys("#message", "What is in this picture?", chromedp.ByQuery))
+	b.until("the attachment is read",
+		`document.querySelector("#attach-name").textContent === "picture.png"`)
+	b.run("send the picture", chromedp.Click("#send", chromedp.ByQuery))
+	b.until("the picture is shown and answered", `[...document.querySelectorAll(
+		"#messages .msg.user img")].length === 1 && [...document.querySelectorAll(
+		'#messages .msg.agent[data-done="true"]')].some(m => m.textContent === "A small picture.")`)
+
+	reqs := model.Requests()
+	last := reqs[len(reqs)-1].Messages
+	images := 0
+
+	for _, part := range last[len(last)-1].Parts {
+		if part.ImageURL != nil && strings.HasPrefix(part.ImageURL.URL, "data:image/png;base64,") {
+			images++
+		}
+	}
+
+	if images != 1 {
+		b.t.Fatalf("the model got %d images with the message, want 1: %+v", images,
+			last[len(last)-1])
+	}
 }
 
 // dashboardSessions creates a session and pins it.
