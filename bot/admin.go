@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -18,6 +19,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/outbox"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/token"
+	"github.com/switchboardhq/switchboard/httpapi/auth"
 )
 
 // loadAdmin reads the configuration for a one-shot command.
@@ -205,8 +207,13 @@ func approve(ctx context.Context, db *store.DB, cfg config.Config, code string, 
 }
 
 func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "list" || args[0] == "revoke") {
+		return cmdTokenManage(ctx, args, stdout, stderr)
+	}
+
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"token: want 'create --name NAME [--user USER]'"}
+		return usageError{"token: want 'create --name NAME [--user USER]', 'list' or " +
+			"'revoke ID'"}
 	}
 
 	var name, user string
@@ -242,6 +249,103 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stderr, "token %q for user %s of agent %s; it is shown only once:\n",
 		name, user, cfg.Agent.ID)
 	fmt.Fprintln(stdout, secret)
+
+	return nil
+}
+
+// cmdTokenManage lists the API tokens, or revokes one by its id together
+// with the dashboard logins of its user, which may have been made with it.
+func cmdTokenManage(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	verb := args[0]
+
+	path, rest, err := flags("token "+verb, args[1:], func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+
+	var id int64
+
+	switch {
+	case verb == "list" && len(rest) != 0:
+		return usageError{"token list: takes no argument"}
+	case verb == "revoke" && len(rest) != 1:
+		return usageError{"token revoke: want the token's ID, as token list shows it"}
+	case verb == "revoke":
+		id, err = strconv.ParseInt(rest[0], 10, 64)
+		if err != nil || id <= 0 {
+			return usageError{fmt.Sprintf("token revoke: ID must be a positive number, got %q",
+				rest[0])}
+		}
+	}
+
+	cfg, db, closeDB, err := openAdmin(ctx, path, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	if verb == "list" {
+		return listTokens(ctx, db, cfg.Agent.ID, stdout)
+	}
+
+	return revokeToken(ctx, db, cfg.Agent.ID, id, stdout)
+}
+
+// listTokens prints the agent's tokens, a line each.
+func listTokens(ctx context.Context, db *store.DB, agentID string, stdout io.Writer) error {
+	tokens, err := token.List(ctx, db, agentID)
+	if err != nil {
+		return fmt.Errorf("token list: %w", err)
+	}
+
+	if len(tokens) == 0 {
+		fmt.Fprintln(stdout, "no API tokens; bot token create --name NAME makes one")
+		return nil
+	}
+
+	for _, t := range tokens {
+		used := "never used"
+		if !t.LastUsedAt.IsZero() {
+			used = "last used " + t.LastUsedAt.Time.UTC().Format(time.RFC3339)
+		}
+
+		fmt.Fprintf(stdout, "%d\t%s\tuser %s\tcreated %s\t%s\n", t.ID, t.Name, t.UserID,
+			t.CreatedAt.UTC().Format(time.RFC3339), used)
+	}
+
+	return nil
+}
+
+// revokeToken deletes a token and ends its user's dashboard logins, in
+// one transaction.
+func revokeToken(ctx context.Context, db *store.DB, agentID string, id int64,
+	stdout io.Writer,
+) error {
+	var (
+		t      *token.Token
+		logins int
+	)
+
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if t, err = token.Revoke(ctx, tx, agentID, id); err != nil {
+			return err
+		}
+
+		logins, err = auth.EndLogins(ctx, tx, agentID, t.UserID)
+
+		return err
+	})
+	if errors.Is(err, token.ErrNotFound) {
+		return fmt.Errorf("token revoke: no token %d; token list shows them", id)
+	}
+
+	if err != nil {
+		return fmt.Errorf("token revoke: %w", err)
+	}
+
+	fmt.Fprintf(stdout, "revoked token %d %q of user %s; ended %d dashboard logins of %s\n",
+		t.ID, t.Name, t.UserID, logins, t.UserID)
 
 	return nil
 }

@@ -23,6 +23,8 @@ commands:
   pair approve CODE         allow the person behind a pairing code
   token create --name NAME [--user USER]
                             create an API token of USER (default owner) and print it
+  token list                list the API tokens: id, name, user, creation, last use
+  token revoke ID           delete a token and end its user's dashboard logins
   skill list                list the skills, on or off, with masked credentials
   skill enable|disable NAME turn a skill on or off
   skill set NAME CREDENTIAL store a credential, read from standard input

@@ -139,3 +139,37 @@ func Hash(secret string) string {
 
 	return hex.EncodeToString(sum[:])
 }
+
+// List returns the agent's tokens, oldest first, without their secrets.
+func List(ctx context.Context, db bun.IDB, agentID string) ([]Token, error) {
+	var out []Token
+
+	err := db.NewSelect().Model(&out).Where("agent_id = ?", agentID).OrderExpr("id").
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+
+	return out, nil
+}
+
+// Revoke deletes the agent's token id and returns it, or an error
+// wrapping ErrNotFound. A request with its secret is refused from then on.
+func Revoke(ctx context.Context, db bun.IDB, agentID string, id int64) (*Token, error) {
+	t := new(Token)
+
+	err := db.NewDelete().Model(t).
+		Where("agent_id = ?", agentID).
+		Where("id = ?", id).
+		Returning("*").
+		Scan(ctx)
+
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("revoke token %d: %w", id, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("revoke token %d: %w", id, err)
+	}
+
+	return t, nil
+}

@@ -111,3 +111,51 @@ func TestCreateValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestListAndRevoke(t *testing.T) {
+	t.Parallel()
+
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		now := time.Now().UTC()
+
+		first, err := token.Create(ctx, db, "default", "owner", "laptop", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		if _, err := token.Create(ctx, db, "default", "anna", "phone", now); err != nil {
+			t.Fatal(err)
+		}
+
+		if _, err := token.Create(ctx, db, "other", "owner", "elsewhere", now); err != nil {
+			t.Fatal(err)
+		}
+
+		list, err := token.List(ctx, db, "default")
+		if err != nil || len(list) != 2 || list[0].Name != "laptop" || list[1].UserID != "anna" {
+			t.Fatalf("List = %+v, %v; want laptop and phone of this agent", list, err)
+		}
+
+		revoked, err := token.Revoke(ctx, db, "default", list[0].ID)
+		if err != nil || revoked.Name != "laptop" || revoked.UserID != "owner" {
+			t.Fatalf("Revoke = %+v, %v", revoked, err)
+		}
+
+		if _, err := token.Lookup(ctx, db, "default", first); !errors.Is(err, token.ErrNotFound) {
+			t.Fatalf("Lookup of a revoked token: %v, want ErrNotFound", err)
+		}
+
+		if _, err := token.Revoke(ctx, db, "default", list[0].ID); !errors.Is(err,
+			token.ErrNotFound) {
+			t.Fatalf("revoking twice: %v, want ErrNotFound", err)
+		}
+
+		other, _ := token.List(ctx, db, "other")
+		if _, err := token.Revoke(ctx, db, "default", other[0].ID); !errors.Is(err,
+			token.ErrNotFound) {
+			t.Fatalf("revoking another agent's token: %v, want ErrNotFound", err)
+		}
+	})
+}

@@ -162,6 +162,26 @@ func (a *Authenticator) createLogin(ctx context.Context, userID string,
 	return value, l.ExpiresAt, nil
 }
 
+// EndLogins ends every dashboard login of a user of the agent and returns
+// how many there were. Revoking an API token calls it, so that a login
+// made with the token does not outlive it.
+func EndLogins(ctx context.Context, db bun.IDB, agentID, userID string) (int, error) {
+	res, err := db.NewDelete().Model((*webLogin)(nil)).
+		Where("agent_id = ?", agentID).
+		Where("user_id = ?", userID).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("end the logins of %s: %w", userID, err)
+	}
+
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("count the ended logins of %s: %w", userID, err)
+	}
+
+	return int(n), nil
+}
+
 // loginPrincipal looks up the login of a cookie's value. An expired login
 // is deleted and refused; a refused cookie is cleared in the browser.
 func (a *Authenticator) loginPrincipal(ctx context.Context, value string) (Principal, error) {
