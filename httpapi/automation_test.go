@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
 )
 
 // automationListAnswer is GET /api/agent/automation's answer.
@@ -24,13 +25,18 @@ type automationListAnswer struct {
 	} `json:"automations"`
 }
 
-// TestAutomationList lists what the caller made through the API, with
+// TestAutomationList lists, on SQLite and PostgreSQL, what the caller made through the API, with
 // the next run in their zone; pausing shows, cancelling removes, and
 // another user sees none of it.
 func TestAutomationList(t *testing.T) {
 	t.Parallel()
 
-	ta := newTestAPI(t, store.SQLite)
+	storetest.Each(t, func(t *testing.T, kind store.Dialect) {
+		testAutomationList(t, newTestAPI(t, kind))
+	})
+}
+
+func testAutomationList(t *testing.T, ta *testAPI) {
 
 	run := func(user, command, text string) string {
 		t.Helper()
