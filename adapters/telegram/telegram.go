@@ -124,7 +124,7 @@ type Adapter struct {
 	pace     *pacer
 
 	// sink is set by Run once the bot is known, for the webhook handler.
-	sink atomic.Pointer[core.Sink]
+	sink core.SinkHolder
 	// self is the bot's own user, from getMe.
 	self atomic.Pointer[tgbotapi.User]
 
@@ -267,8 +267,8 @@ func (a *Adapter) Run(ctx context.Context, sink core.Sink) error {
 	}
 
 	a.self.Store(&self)
-	a.sink.Store(&sink)
-	defer a.sink.Store(nil)
+	a.sink.Set(sink)
+	defer a.sink.Clear()
 
 	a.log.Info("bot identified", "bot_id", self.ID, "bot_username", self.UserName,
 		"mode", a.cfg.Mode)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/switchboardhq/switchboard/core"
 )
 
 // secretHeader carries the webhook secret on every update Telegram posts.
@@ -72,7 +74,8 @@ func (a *Adapter) setWebhook(ctx context.Context) error {
 
 // HTTPHandler returns the webhook's route, "POST /telegram/webhook". The
 // handler refuses a request without the right secret (401, nothing
-// stored), answers 503 until Run has started and 404 in polling mode,
+// stored), holds an update that comes while Run starts for up to
+// core.StartWait and then answers 503, answers 404 in polling mode,
 // and otherwise answers 200 once the update is stored or dropped, 400 for
 // a body that is no update, and 500 when storing failed, so that Telegram
 // delivers it again.
@@ -92,7 +95,7 @@ func (a *Adapter) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	sink := a.sink.Load()
+	sink := a.sink.Wait(r.Context(), core.StartWait)
 	if sink == nil {
 		http.Error(w, "not started yet", http.StatusServiceUnavailable)
 		return
@@ -104,7 +107,7 @@ func (a *Adapter) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := a.handle(r.Context(), *sink, u); err != nil {
+	if err := a.handle(r.Context(), sink, u); err != nil {
 		a.log.Warn("webhook update not stored, telegram will retry", "update_id", u.UpdateID,
 			"err", err)
 		http.Error(w, "could not store the update", http.StatusInternalServerError)

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/adapters/telegram"
 	"github.com/switchboardhq/switchboard/adapters/telegram/telegramtest"
@@ -69,15 +70,35 @@ func TestWebhookReceivesWithTheRightSecretOnly(t *testing.T) {
 	a, url := webhookAdapter(t, s)
 	sk := newSink()
 
-	update := `{"update_id":1,"message":{"message_id":1,"date":1,` +
+	update := `{"update_id":1,"message":{"message_id":1000,"date":1,` +
 		`"chat":{"id":42,"type":"private"},"from":{"id":42,"first_name":"Eve"},"text":"hi"}}`
 
-	if code := post(t, url, webhookSecret, update); code != http.StatusServiceUnavailable {
-		t.Fatalf("before Run: status %d, want 503 so that Telegram retries", code)
-	}
+	// An update that comes while the gateway starts is held until Run has
+	// started, then stored.
+	held := make(chan int, 1)
 
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(update))
+		req.Header.Set(telegramtest.SecretHeader, webhookSecret)
+
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			held <- 0
+			return
+		}
+
+		_ = resp.Body.Close()
+		held <- resp.StatusCode
+	}()
+
+	time.Sleep(100 * time.Millisecond)
 	run(t, a, sk)
 	connected(t, a)
+
+	if code := <-held; code != http.StatusOK || len(sk.received()) != 1 {
+		t.Fatalf("update posted while Run started: status %d, %d stored; want it held and "+
+			"stored", code, len(sk.received()))
+	}
 
 	if hookURL, secret := s.Webhook(); hookURL != url || secret != webhookSecret {
 		t.Fatalf("webhook set to %q with secret %q, want %q with the secret", hookURL, secret, url)
@@ -98,8 +119,8 @@ func TestWebhookReceivesWithTheRightSecretOnly(t *testing.T) {
 		t.Fatalf("bad JSON: status %d, want 400", code)
 	}
 
-	if got := sk.received(); len(got) != 0 {
-		t.Fatalf("received %+v from refused requests", got)
+	if got := sk.received(); len(got) != 1 {
+		t.Fatalf("received %+v, want nothing from refused requests", got)
 	}
 
 	u := s.Private(42, "Ada", "through the webhook")
@@ -109,7 +130,7 @@ func TestWebhookReceivesWithTheRightSecretOnly(t *testing.T) {
 		t.Fatalf("Deliver = %d, %v; want 200", code, err)
 	}
 
-	if got := sk.received(); len(got) != 1 || got[0].Text != "through the webhook" {
+	if got := sk.received(); len(got) != 2 || got[1].Text != "through the webhook" {
 		t.Fatalf("received %+v, want the delivered message once it was answered", got)
 	}
 
@@ -117,7 +138,7 @@ func TestWebhookReceivesWithTheRightSecretOnly(t *testing.T) {
 		t.Fatalf("edited message: status %d, want 200 (ignored, not retried)", code)
 	}
 
-	if got := sk.received(); len(got) != 1 {
+	if got := sk.received(); len(got) != 2 {
 		t.Fatalf("received %+v, want the edit ignored", got)
 	}
 }
